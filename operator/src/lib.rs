@@ -1,0 +1,14 @@
+//! # bucketcors operator
+//!
+//! Adapters around the engine: the `BucketCors` resource ([`crd`]), the
+//! storage backends ([`backend`]), the reconcile core shared by the
+//! controller and `bucketcors apply` ([`reconcile`]), the edge publisher
+//! ([`edge`]), the Kubernetes controller ([`controller`]) and the command
+//! line ([`cli`]).
+
+pub mod crd;
+pub mod backend;
+pub mod reconcile;
+pub mod edge;
+pub mod controller;
+pub mod cli;

@@ -1,0 +1,5 @@
+//! The `bucketcors` command line.
+
+fn main() -> std::process::ExitCode {
+    bucketcors_operator::cli::main()
+}
