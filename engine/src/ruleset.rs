@@ -9,3 +9,7 @@
 //! pub fn revision(dialect, &CorsConfig) -> String  // hash of the canonical form: equal meaning, equal revision
 //! pub fn canonical(dialect, &CorsConfig) -> CorsConfig // what semantic comparison compares
 //! ```
+
+/// Placeholder so dependents compile until issue 2 lands the real type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleSet;

@@ -1,6 +1,6 @@
 //! The `bucketcors` command line: argument parsing and dispatch. Each
-//! command lives in its own module under `cli/` and only translates between
-//! the terminal and the library.
+//! command lives in its own module and only translates between the terminal
+//! and the library.
 
 use std::process::ExitCode;
 

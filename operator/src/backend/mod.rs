@@ -1,0 +1,66 @@
+//! Storage backends: where a bucket's CORS configuration really lives.
+//!
+//! A [`Backend`] replaces, reads and deletes one bucket's whole configuration.
+//! Errors are classified ([`ErrorKind`]) so that callers can choose between
+//! retrying, waiting for a spec change, or giving up; every error names the
+//! provider and bucket and never carries a secret. Issue 3 adds the S3 and
+//! OSS implementations.
+
+use async_trait::async_trait;
+use bucketcors_engine::{CorsConfig, Dialect};
+use std::time::Duration;
+
+/// One bucket on one provider.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// The dialect whose semantics this backend enforces.
+    fn dialect(&self) -> Dialect;
+    /// Provider name (`oss`, `s3`) and bucket, for messages.
+    fn target(&self) -> &Target;
+    /// The current configuration; `Ok(None)` when the bucket has none.
+    async fn get_cors(&self) -> Result<Option<CorsConfig>, BackendError>;
+    /// Replaces the whole configuration.
+    async fn put_cors(&self, config: &CorsConfig) -> Result<(), BackendError>;
+    /// Removes the configuration; succeeds when there is none.
+    async fn delete_cors(&self) -> Result<(), BackendError>;
+}
+
+/// Which bucket, at which provider: what every message names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// `oss` or `s3`.
+    pub provider: &'static str,
+    /// Bucket name.
+    pub bucket: String,
+}
+
+/// How a caller should react to a backend failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The bucket does not exist.
+    BucketNotFound,
+    /// Access denied or bad credentials: waiting for new credentials.
+    AccessDenied,
+    /// The provider refused the configuration itself.
+    Refused,
+    /// Throttled, 5xx, timeout, connection refused: retry with backoff.
+    Transient,
+    /// Anything else.
+    Other,
+}
+
+/// A classified backend failure. Messages never contain secrets.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{provider} bucket `{bucket}`: {message}")]
+pub struct BackendError {
+    /// The class of failure.
+    pub kind: ErrorKind,
+    /// Provider name.
+    pub provider: &'static str,
+    /// Bucket name.
+    pub bucket: String,
+    /// What happened and what to do about it.
+    pub message: String,
+    /// How long the provider asked us to wait, when it said.
+    pub retry_after: Option<Duration>,
+}

@@ -1,0 +1,1 @@
+//! The Kubernetes controller (issue 4).

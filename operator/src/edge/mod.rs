@@ -1,0 +1,35 @@
+//! Publishing compiled rule sets to the edge worker. Issue 5 adds the
+//! Cloudflare Workers KV publisher.
+
+use async_trait::async_trait;
+use bucketcors_engine::ruleset::RuleSet;
+
+/// What the edge needs for one BucketCors: the routes it serves and the rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeTarget {
+    /// Host names the worker serves the bucket on.
+    pub hosts: Vec<String>,
+    /// Optional path prefix under those hosts.
+    pub path_prefix: Option<String>,
+    /// The bucket origin URL actual requests are forwarded to.
+    pub origin_url: String,
+}
+
+/// Writes and removes edge records.
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    /// Publishes `rules` for every route of `target`; returns the revision now served.
+    async fn publish(&self, target: &EdgeTarget, rules: &RuleSet) -> Result<String, PublishError>;
+    /// Removes every route of `target`.
+    async fn unpublish(&self, target: &EdgeTarget) -> Result<(), PublishError>;
+}
+
+/// A failure to publish. Messages never contain the API token.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("edge publish failed: {message}")]
+pub struct PublishError {
+    /// True when retrying may help (5xx, 429, timeouts).
+    pub transient: bool,
+    /// What happened.
+    pub message: String,
+}

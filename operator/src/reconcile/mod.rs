@@ -1,0 +1,1 @@
+//! The reconcile core shared by the controller and `bucketcors apply` (issue 3).
