@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The whole bucketcors test suite, as CI runs it (`.ci/run` calls this).
+# Installs missing components (cached), then: formatting, lints, the wasm
+# builds, every Rust test (unit, property, mock API server, Garage, workerd,
+# Chromium), and the Helm chart checks. Every step runs; the script exits
+# non-zero when any step failed and names the failed steps at the end.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export BUCKETCORS_CACHE="${BUCKETCORS_CACHE:-$HOME/.cache/bucketcors}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+export PATH="$HOME/.cargo/bin:$BUCKETCORS_CACHE/bin:$PATH"
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+# Two cores: keep test binaries from fighting over them and over ports.
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-2}"
+
+failed=()
+step() {
+  local name="$1"; shift
+  echo
+  echo "==== $name"
+  local start=$SECONDS
+  if "$@"; then
+    echo "==== $name: ok ($((SECONDS - start)) s)"
+  else
+    echo "==== $name: FAILED ($((SECONDS - start)) s)"
+    failed+=("$name")
+  fi
+}
+
+# Without the tools nothing below can be trusted: stop here.
+if ! scripts/install-tools.sh; then
+  echo "test.sh: installing the components failed; see above" >&2
+  exit 1
+fi
+
+step "cargo fmt" cargo fmt --all -- --check
+step "cargo clippy" cargo clippy --workspace --exclude bucketcors-edge --all-targets -- -D warnings
+step "engine for wasm32" cargo build -p bucketcors-engine --target wasm32-unknown-unknown
+step "worker build" scripts/build-worker.sh
+step "worker clippy (wasm32)" cargo clippy -p bucketcors-edge --target wasm32-unknown-unknown -- -D warnings
+step "cargo test" cargo test --workspace --exclude bucketcors-edge --no-fail-fast
+step "helm chart checks" scripts/check-chart.sh
+
+echo
+if [ "${#failed[@]}" -ne 0 ]; then
+  echo "test.sh: FAILED steps: ${failed[*]}"
+  exit 1
+fi
+echo "test.sh: all steps passed"
