@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# The Helm chart's checks, as CI runs them (scripts/test.sh calls this).
+#
+#   1. helm lint --strict, with the default values and with ci/all-on-values.yaml
+#   2. helm template with both, CRD included, and kubernetes-validate --strict
+#      over the output (only ServiceMonitor, a Prometheus Operator CRD, may
+#      lack a schema)
+#   3. RBAC: no `*` anywhere, and no verb the operator does not use
+#      (scripts/check-chart/operator-api-use.txt, from the controller's docs)
+#   4. the rendered pod is hardened and wired as the values say
+#   5. every value in values.yaml is in values.schema.json with a description
+#   6. the chart refuses what it must: bad values, edge on without a token,
+#      two replicas without leader election
+#   7. the chart's CRD is exactly what `bucketcors crd` generates
+#
+# Installs helm and kubernetes-validate when missing (scripts/install/helm.sh)
+# and fails, never skips, when they are still missing. Exits non-zero when
+# any check failed, after running all of them.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+cache="${BUCKETCORS_CACHE:-$HOME/.cache/bucketcors}"
+chart="charts/bucketcors"
+crd_file="$chart/crds/bucketcors.dev_bucketcors.yaml"
+export PATH="$cache/bin:$PATH"
+
+if ! command -v helm >/dev/null || ! command -v kubernetes-validate >/dev/null; then
+  bash scripts/install/helm.sh || { echo "check-chart: installing helm failed" >&2; exit 1; }
+fi
+for tool in helm kubernetes-validate; do
+  command -v "$tool" >/dev/null || { echo "check-chart: FAIL: $tool is missing after scripts/install/helm.sh" >&2; exit 1; }
+done
+python="$cache/venv-kubernetes-validate/bin/python"
+[ -x "$python" ] || { echo "check-chart: FAIL: $python missing (run scripts/install/helm.sh)" >&2; exit 1; }
+checks="$python scripts/check-chart/manifests.py"
+
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+failed=()
+passed=0
+check() {
+  local name="$1"; shift
+  echo "--- $name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    echo "--- $name: FAILED"
+    failed+=("$name")
+  fi
+}
+
+# Renders the chart; the CRD comes along so that kubernetes-validate checks it too.
+render() {
+  local dest="$1"; shift
+  helm template bucketcors "$chart" --namespace bucketcors-system --include-crds "$@" >"$dest"
+}
+
+# kubernetes-validate passes unknown kinds with a warning; only the
+# ServiceMonitor may be one.
+validate() {
+  local log="$out/validate.log"
+  kubernetes-validate --strict "$@" 2>&1 | tee "$log" | grep -v '^INFO' || true
+  local status="${PIPESTATUS[0]}"
+  local unknown
+  unknown="$(grep "Couldn't find schema" "$log" | grep -v 'kind ServiceMonitor ' || true)"
+  [ -n "$unknown" ] && echo "  unknown kinds: $unknown"
+  local n
+  n="$(grep -c '^INFO .* passed' "$log")"
+  echo "  $n resources valid against Kubernetes $(kubernetes-validate --version 2>/dev/null || echo '?') schemas"
+  [ "$status" -eq 0 ] && [ -z "$unknown" ] && [ "$n" -gt 0 ]
+}
+
+# Expects the command to fail and its output to contain a phrase.
+refuses() {
+  local phrase="$1"; shift
+  local log="$out/refuse.log"
+  if "$@" >"$log" 2>&1; then
+    echo "  accepted, but should have refused: $*"
+    return 1
+  fi
+  if ! grep -qF -- "$phrase" "$log"; then
+    echo "  refused without saying \"$phrase\":"; sed 's/^/    /' "$log"
+    return 1
+  fi
+  echo "  refused as expected: $phrase"
+}
+
+echo "helm $(helm version --short)"
+check "helm lint --strict (default values)" helm lint --strict "$chart"
+check "helm lint --strict (all-on values)" helm lint --strict "$chart" -f "$chart/ci/all-on-values.yaml"
+check "helm template (default values)" render "$out/default.yaml"
+check "helm template (all-on values)" render "$out/all-on.yaml" -f "$chart/ci/all-on-values.yaml"
+check "kubernetes-validate (default values)" validate "$out/default.yaml"
+check "kubernetes-validate (all-on values)" validate "$out/all-on.yaml"
+check "RBAC least privilege (default values)" $checks rbac scripts/check-chart/operator-api-use.txt "$out/default.yaml"
+check "RBAC least privilege (all-on values)" $checks rbac scripts/check-chart/operator-api-use.txt "$out/all-on.yaml"
+check "operator pod (default values)" $checks pod "$out/default.yaml" --replicas 1
+check "operator pod (all-on values)" $checks pod "$out/all-on.yaml" --replicas 2 --pdb --service-monitor
+# The RBAC check itself must bite: a wildcard and an unused verb are caught.
+cat >"$out/bad-rbac.yaml" <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: too-much}
+rules:
+  - apiGroups: ["bucketcors.dev"]
+    resources: ["*"]
+    verbs: ["get"]
+YAML
+check "RBAC check catches \`*\`" refuses "\`*\` in resources" \
+  $checks rbac scripts/check-chart/operator-api-use.txt "$out/bad-rbac.yaml"
+sed -e 's/too-much/deletes/' -e 's/\["\*"\]/["bucketcors"]/' -e 's/\["get"\]/["get", "delete"]/' \
+  "$out/bad-rbac.yaml" >"$out/bad-verb.yaml"
+check "RBAC check catches a verb the operator does not use" refuses "verbs ['delete'] on bucketcors.dev/bucketcors" \
+  $checks rbac scripts/check-chart/operator-api-use.txt "$out/bad-verb.yaml"
+check "values.schema.json describes every value" $checks values-described "$chart/values.yaml" "$chart/values.schema.json"
+check "schema refuses an unknown value" refuses "additional properties 'replicas' not allowed" \
+  helm template x "$chart" --set replicas=2
+check "schema refuses a bad log level" refuses "/operator/logLevel" \
+  helm template x "$chart" --set operator.logLevel=verbose
+check "edge without a token Secret is refused" refuses "/edge/cloudflare/apiToken/existingSecret" \
+  helm template x "$chart" --set edge.enabled=true --set edge.cloudflare.accountId=a --set edge.cloudflare.kvNamespaceId=b
+check "two replicas without leader election are refused" refuses "leaderElection" \
+  helm template x "$chart" --set replicaCount=2 --set operator.leaderElection.enabled=false
+
+crd_is_generated() {
+  if [ ! -f "$crd_file" ]; then
+    echo "  $crd_file is missing: generate it with \`bucketcors crd > $crd_file\`"
+    return 1
+  fi
+  if ! cargo run --quiet -p bucketcors-operator --bin bucketcors -- crd >"$out/crd.yaml"; then
+    echo "  \`bucketcors crd\` failed"
+    return 1
+  fi
+  if ! diff -u "$crd_file" "$out/crd.yaml" >"$out/crd.diff"; then
+    echo "  $crd_file differs from \`bucketcors crd\` (regenerate it: cargo run -p bucketcors-operator -- crd > $crd_file):"
+    head -40 "$out/crd.diff" | sed 's/^/    /'
+    return 1
+  fi
+  grep -q '^kind: CustomResourceDefinition' "$out/default.yaml" || { echo "  the rendered chart does not carry the CRD"; return 1; }
+  echo "  $crd_file equals \`bucketcors crd\` output ($(wc -l <"$crd_file") lines) and is rendered with the chart"
+}
+check "chart CRD is the generated one" crd_is_generated
+
+echo
+if [ "${#failed[@]}" -ne 0 ]; then
+  echo "check-chart: ${#failed[@]} failed, $passed passed: ${failed[*]}"
+  exit 1
+fi
+echo "check-chart: all $passed checks passed"
