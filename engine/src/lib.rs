@@ -30,11 +30,26 @@
 //! the edge: dialect, configuration and a content revision. Nothing outside
 //! this crate re-interprets rules.
 
+pub mod canonical;
 pub mod compile;
+pub mod decision;
+pub mod doc_size;
+pub mod error_body;
+pub mod explain;
 pub mod format;
+pub mod header_value;
 pub mod model;
+pub mod pattern;
 pub mod request;
 pub mod ruleset;
 pub mod validate;
 
+pub use compile::Compiled;
+pub use decision::{Decision, Headers, Outcome, Refusal};
+pub use error_body::ErrorBody;
+pub use explain::{Explanation, explain};
+pub use header_value::HeaderValue;
 pub use model::{CorsConfig, Dialect, ResourceType, Rule};
+pub use request::Request;
+pub use ruleset::{RuleSet, RuleSetError, canonical, revision};
+pub use validate::{Diagnostic, Report, RuleRef, Severity, validate};

@@ -19,3 +19,102 @@ pub struct Request<'a> {
     /// Object or bucket (S3 error bodies name it).
     pub resource: ResourceType,
 }
+
+impl<'a> Request<'a> {
+    /// A request with `method` and no CORS headers, for an object.
+    pub fn new(method: &'a str) -> Request<'a> {
+        Request {
+            method,
+            ..Request::default()
+        }
+    }
+
+    /// A browser preflight: `OPTIONS` with `Origin` and
+    /// `Access-Control-Request-Method`.
+    pub fn preflight(origin: &'a str, request_method: &'a str) -> Request<'a> {
+        Request::new("OPTIONS")
+            .with_origin(origin)
+            .with_request_method(request_method)
+    }
+
+    /// Sets the `Origin` header.
+    pub fn with_origin(mut self, origin: &'a str) -> Request<'a> {
+        self.origin = Some(origin);
+        self
+    }
+
+    /// Sets the `Access-Control-Request-Method` header.
+    pub fn with_request_method(mut self, method: &'a str) -> Request<'a> {
+        self.request_method = Some(method);
+        self
+    }
+
+    /// Sets the `Access-Control-Request-Headers` header.
+    pub fn with_request_headers(mut self, headers: &'a str) -> Request<'a> {
+        self.request_headers = Some(headers);
+        self
+    }
+
+    /// Sets whether the request addresses an object or the bucket.
+    pub fn with_resource(mut self, resource: ResourceType) -> Request<'a> {
+        self.resource = resource;
+        self
+    }
+
+    /// True for `OPTIONS`: the CORS layer answers the request itself.
+    /// Methods compare case-sensitively, as HTTP defines them.
+    pub fn is_options(&self) -> bool {
+        self.method == "OPTIONS"
+    }
+
+    /// The names in `Access-Control-Request-Headers`: split on commas,
+    /// surrounding whitespace trimmed, empty names skipped, as sent (not
+    /// lower-cased).
+    pub fn requested_headers(&self) -> RequestedHeaders<'a> {
+        RequestedHeaders::new(self.request_headers.unwrap_or(""))
+    }
+}
+
+/// Iterator over the header names of an `Access-Control-Request-Headers`
+/// value; see [`Request::requested_headers`]. Borrows, never allocates.
+#[derive(Debug, Clone)]
+pub struct RequestedHeaders<'a> {
+    parts: std::str::Split<'a, char>,
+}
+
+impl<'a> RequestedHeaders<'a> {
+    /// Splits a raw `Access-Control-Request-Headers` value.
+    pub fn new(raw: &'a str) -> RequestedHeaders<'a> {
+        RequestedHeaders {
+            parts: raw.split(','),
+        }
+    }
+}
+
+impl<'a> Iterator for RequestedHeaders<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        for part in self.parts.by_ref() {
+            // HTTP's optional whitespace is space and tab.
+            let name = part.trim_matches([' ', '\t']);
+            if !name.is_empty() {
+                return Some(name);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section3_request_headers_split_trimmed_empty_ignored() {
+        let r = Request::new("OPTIONS").with_request_headers(" X-A ,, x-b,\t,Content-Type ");
+        let names: Vec<_> = r.requested_headers().collect();
+        assert_eq!(names, ["X-A", "x-b", "Content-Type"]);
+        assert_eq!(Request::new("GET").requested_headers().count(), 0);
+    }
+}

@@ -1,0 +1,312 @@
+//! What the bucket answers to one request: status, response headers in the
+//! dialect's order, and the XML error body when there is one.
+//!
+//! A [`Decision`] is small and `Copy`: a reference to the compiled rules,
+//! the request (itself only borrowed slices) and the [`Outcome`]. Header
+//! values and the error body are formed when the caller asks for them, from
+//! strings that already exist, so nothing here allocates.
+//!
+//! Header order (spec sections 3 and 4): `Content-Type` (error answers),
+//! `Access-Control-Allow-Origin`, `Access-Control-Allow-Credentials` (S3,
+//! echoed origin), `Access-Control-Allow-Methods`,
+//! `Access-Control-Allow-Headers` (matched preflights requesting headers),
+//! `Access-Control-Expose-Headers`, `Access-Control-Max-Age`, `Vary`.
+
+use crate::compile::{Compiled, CompiledRule};
+use crate::error_body::{DEFAULT_HOST_ID, DEFAULT_REQUEST_ID, ErrorBody};
+use crate::header_value::HeaderValue;
+use crate::model::{Dialect, ResourceType};
+use crate::request::Request;
+
+/// S3's `Vary` on every CORS answer it gives.
+pub const S3_VARY: &str = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method";
+/// OSS's `Vary` with `ResponseVary: true`.
+pub const OSS_VARY: &str = "Origin";
+
+/// Why a preflight is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// `OPTIONS` without `Origin`: 400 `BadRequest`.
+    MissingOrigin,
+    /// `OPTIONS` on a bucket without CORS configuration: 403.
+    NotEnabled,
+    /// OSS: `OPTIONS` without `Access-Control-Request-Method`: 400. (S3
+    /// answers [`Refusal::NotAllowed`] instead.)
+    MissingRequestMethod,
+    /// No rule matches: 403 `AccessForbidden`.
+    NotAllowed,
+}
+
+impl Refusal {
+    /// The HTTP status.
+    pub fn status(self) -> u16 {
+        match self {
+            Refusal::MissingOrigin | Refusal::MissingRequestMethod => 400,
+            Refusal::NotEnabled | Refusal::NotAllowed => 403,
+        }
+    }
+
+    /// The error `Code`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::MissingOrigin | Refusal::MissingRequestMethod => "BadRequest",
+            Refusal::NotEnabled | Refusal::NotAllowed => "AccessForbidden",
+        }
+    }
+
+    /// The error `Message`, verbatim (typos included) as `dialect` writes it.
+    pub fn message(self, dialect: Dialect) -> &'static str {
+        match (self, dialect) {
+            (Refusal::MissingOrigin, Dialect::S3) => {
+                "Insufficient information. Origin request header needed."
+            }
+            (Refusal::MissingOrigin, Dialect::Oss) => {
+                "Insufficient information. Origin request header needed"
+            }
+            (Refusal::MissingRequestMethod, _) => {
+                "Insufficient information. Request Access-Control-Request-Method header needed"
+            }
+            (Refusal::NotEnabled, _) => "CORSResponse: CORS is not enabled for this bucket.",
+            (Refusal::NotAllowed, Dialect::S3) => {
+                "CORSResponse: This CORS request is not allowed. This is usually because the \
+                 evalution of Origin, request method / Access-Control-Request-Method or \
+                 Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."
+            }
+            (Refusal::NotAllowed, Dialect::Oss) => {
+                "CORSResponse: This CORS request is not allowed. This is usually because the \
+                 evalution of Origin, request method / Access-Control-Request-Method or \
+                 Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec."
+            }
+        }
+    }
+
+    /// The OSS `EC` element. The spec names no EC numbers for these
+    /// answers; these are bucketcors's choice, kept in this one place.
+    pub fn oss_ec(self) -> &'static str {
+        match self {
+            Refusal::NotAllowed | Refusal::NotEnabled => "0003-00000001",
+            Refusal::MissingOrigin | Refusal::MissingRequestMethod => "0003-00000002",
+        }
+    }
+}
+
+/// The kind of answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// A rule matched: CORS headers are added (preflight: 200).
+    Allowed {
+        /// Zero-based index of the first matching rule.
+        rule: usize,
+        /// S3: the rule's first origin matching the request is `*`, so the
+        /// answer is `Access-Control-Allow-Origin: *` without credentials.
+        any_origin: bool,
+    },
+    /// The preflight is refused with an error body.
+    Refused(Refusal),
+    /// An actual request that gets no CORS headers (no `Origin`, no
+    /// configuration, or no rule matched); only OSS `ResponseVary` adds
+    /// `Vary: Origin`.
+    NoCors,
+}
+
+/// The answer to one request; see the module docs.
+#[derive(Debug, Clone, Copy)]
+pub struct Decision<'c, 'r> {
+    compiled: &'c Compiled,
+    request: Request<'r>,
+    outcome: Outcome,
+}
+
+/// Header slots in response order; see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    ContentType,
+    AllowOrigin,
+    AllowCredentials,
+    AllowMethods,
+    AllowHeaders,
+    ExposeHeaders,
+    MaxAge,
+    Vary,
+}
+
+const SLOTS: [Slot; 8] = [
+    Slot::ContentType,
+    Slot::AllowOrigin,
+    Slot::AllowCredentials,
+    Slot::AllowMethods,
+    Slot::AllowHeaders,
+    Slot::ExposeHeaders,
+    Slot::MaxAge,
+    Slot::Vary,
+];
+
+impl<'c, 'r> Decision<'c, 'r> {
+    pub(crate) fn new(compiled: &'c Compiled, request: Request<'r>, outcome: Outcome) -> Self {
+        Decision {
+            compiled,
+            request,
+            outcome,
+        }
+    }
+
+    /// The kind of answer.
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+
+    /// The dialect the answer follows.
+    pub fn dialect(&self) -> Dialect {
+        self.compiled.dialect
+    }
+
+    /// The HTTP status: 200 for matched preflights and for every actual
+    /// request (the bucket's own status is the caller's business), 400 or
+    /// 403 for refused preflights.
+    pub fn status(&self) -> u16 {
+        match self.outcome {
+            Outcome::Refused(r) => r.status(),
+            Outcome::Allowed { .. } | Outcome::NoCors => 200,
+        }
+    }
+
+    /// True when the CORS layer answers the request itself (`OPTIONS`): the
+    /// edge responds with this decision and never forwards the request.
+    pub fn is_preflight(&self) -> bool {
+        self.request.is_options()
+    }
+
+    /// The zero-based index of the rule that matched, if one did.
+    pub fn matched_rule(&self) -> Option<usize> {
+        match self.outcome {
+            Outcome::Allowed { rule, .. } => Some(rule),
+            _ => None,
+        }
+    }
+
+    /// True when a rule matched.
+    pub fn is_allowed(&self) -> bool {
+        matches!(self.outcome, Outcome::Allowed { .. })
+    }
+
+    /// The response headers, in the dialect's order. For a preflight they
+    /// are the whole header set; for an actual request they are the ones to
+    /// add (after removing every `Access-Control-*` the bucket sent).
+    pub fn headers(&self) -> Headers<'_> {
+        Headers {
+            decision: self,
+            next: 0,
+        }
+    }
+
+    /// The XML error body of a refused preflight, with the default request
+    /// and host ids (see [`crate::error_body`]); `None` otherwise (a matched
+    /// preflight has an empty body; an actual request keeps the bucket's).
+    pub fn body(&self) -> Option<ErrorBody<'r>> {
+        let Outcome::Refused(refusal) = self.outcome else {
+            return None;
+        };
+        Some(ErrorBody {
+            dialect: self.compiled.dialect,
+            refusal,
+            method: self.request.request_method.unwrap_or("OPTIONS"),
+            resource: match refusal {
+                // S3 recorded: BUCKET whatever the request addressed.
+                Refusal::NotEnabled => ResourceType::Bucket,
+                _ => self.request.resource,
+            },
+            request_id: DEFAULT_REQUEST_ID,
+            host_id: DEFAULT_HOST_ID,
+        })
+    }
+
+    /// [`Decision::body`] with the caller's `RequestId`.
+    pub fn body_with_request_id<'a>(&self, request_id: &'a str) -> Option<ErrorBody<'a>>
+    where
+        'r: 'a,
+    {
+        self.body().map(|b| b.with_request_id(request_id))
+    }
+
+    fn rule(&self) -> Option<&'c CompiledRule> {
+        self.matched_rule().map(|i| &self.compiled.rules[i])
+    }
+
+    fn slot(&self, slot: Slot) -> Option<(&'static str, HeaderValue<'_>)> {
+        let s3 = self.compiled.dialect == Dialect::S3;
+        let any_origin = matches!(
+            self.outcome,
+            Outcome::Allowed {
+                any_origin: true,
+                ..
+            }
+        );
+        let text = HeaderValue::Text;
+        match slot {
+            Slot::ContentType => matches!(self.outcome, Outcome::Refused(_))
+                .then_some(("Content-Type", text("application/xml"))),
+            Slot::AllowOrigin => {
+                let _ = self.rule()?;
+                let origin = self.request.origin.unwrap_or_default();
+                let value = if s3 && any_origin { "*" } else { origin };
+                Some(("Access-Control-Allow-Origin", text(value)))
+            }
+            Slot::AllowCredentials => {
+                let _ = self.rule()?;
+                (s3 && !any_origin).then_some(("Access-Control-Allow-Credentials", text("true")))
+            }
+            Slot::AllowMethods => {
+                let rule = self.rule()?;
+                Some(("Access-Control-Allow-Methods", text(&rule.allow_methods)))
+            }
+            Slot::AllowHeaders => {
+                let _ = self.rule()?;
+                let raw = self.request.request_headers?;
+                (self.is_preflight() && self.request.requested_headers().next().is_some())
+                    .then_some((
+                        "Access-Control-Allow-Headers",
+                        HeaderValue::RequestedHeaders(raw),
+                    ))
+            }
+            Slot::ExposeHeaders => {
+                let value = self.rule()?.expose_headers.as_deref()?;
+                Some(("Access-Control-Expose-Headers", text(value)))
+            }
+            Slot::MaxAge => {
+                let value = self.rule()?.max_age.as_deref()?;
+                Some(("Access-Control-Max-Age", text(value)))
+            }
+            Slot::Vary => {
+                if s3 {
+                    self.is_allowed().then_some(("Vary", text(S3_VARY)))
+                } else {
+                    self.compiled
+                        .response_vary
+                        .then_some(("Vary", text(OSS_VARY)))
+                }
+            }
+        }
+    }
+}
+
+/// Iterator over a decision's response headers: `(name, value)` pairs,
+/// names in canonical case. Never allocates.
+#[derive(Debug, Clone)]
+pub struct Headers<'d> {
+    decision: &'d Decision<'d, 'd>,
+    next: usize,
+}
+
+impl<'d> Iterator for Headers<'d> {
+    type Item = (&'static str, HeaderValue<'d>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while let Some(&slot) = SLOTS.get(self.next) {
+            self.next += 1;
+            if let Some(header) = self.decision.slot(slot) {
+                return Some(header);
+            }
+        }
+        None
+    }
+}

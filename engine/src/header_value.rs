@@ -1,0 +1,94 @@
+//! Response header values, produced lazily from the compiled rules and the
+//! request so that a [`crate::Decision`] never allocates.
+
+use std::fmt;
+
+use crate::request::RequestedHeaders;
+
+/// The value of one response header. Display it, or write it into a buffer
+/// of your own with [`HeaderValue::write_to`]; [`HeaderValue::as_str`] gives
+/// the value without copying when it already exists as one string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderValue<'a> {
+    /// The value as is (a request's Origin, a joined rule list, a constant).
+    Text(&'a str),
+    /// `Access-Control-Allow-Headers`: the names of a raw
+    /// `Access-Control-Request-Headers` value, trimmed, empty ones skipped,
+    /// ASCII lower-cased, in request order, joined by `", "`.
+    RequestedHeaders(&'a str),
+}
+
+impl<'a> HeaderValue<'a> {
+    /// The value when it needs no formatting, else `None`.
+    pub fn as_str(&self) -> Option<&'a str> {
+        match self {
+            HeaderValue::Text(s) => Some(s),
+            HeaderValue::RequestedHeaders(_) => None,
+        }
+    }
+
+    /// Writes the value into `out` (a `String`, or any fixed buffer
+    /// implementing [`fmt::Write`]) without allocating.
+    pub fn write_to<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
+        match self {
+            HeaderValue::Text(s) => out.write_str(s),
+            HeaderValue::RequestedHeaders(raw) => {
+                for (i, name) in RequestedHeaders::new(raw).enumerate() {
+                    if i > 0 {
+                        out.write_str(", ")?;
+                    }
+                    write_ascii_lowercase(out, name)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The value's length in bytes, as written.
+    pub fn len(&self) -> usize {
+        match self {
+            HeaderValue::Text(s) => s.len(),
+            HeaderValue::RequestedHeaders(raw) => {
+                let (count, bytes): (usize, usize) =
+                    RequestedHeaders::new(raw).fold((0, 0), |(c, b), n| (c + 1, b + n.len()));
+                bytes + 2 * count.saturating_sub(1)
+            }
+        }
+    }
+
+    /// True when the value is the empty string.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl fmt::Display for HeaderValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(f)
+    }
+}
+
+/// Writes `s` ASCII lower-cased, in runs, without an intermediate string.
+fn write_ascii_lowercase<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
+    let mut rest = s;
+    while let Some(at) = rest.find(|c: char| c.is_ascii_uppercase()) {
+        out.write_str(&rest[..at])?;
+        out.write_char(rest.as_bytes()[at].to_ascii_lowercase() as char)?;
+        rest = &rest[at + 1..];
+    }
+    out.write_str(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section3_allow_headers_lowercased_in_request_order() {
+        let v = HeaderValue::RequestedHeaders(" X-Amz-Date ,,Content-Type,x-B");
+        assert_eq!(v.to_string(), "x-amz-date, content-type, x-b");
+        assert_eq!(v.len(), v.to_string().len());
+        assert_eq!(v.as_str(), None);
+        assert_eq!(HeaderValue::Text("abc").len(), 3);
+    }
+}
