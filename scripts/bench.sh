@@ -9,7 +9,7 @@
 #   engine   criterion: engine decisions vs tower-http's CorsLayer
 #            (engine/benches/decide.rs)
 #   edge     wrk against workerd: the bucketcors worker vs an empty
-#            workers-rs worker served the same way
+#            (pass-through) worker served the same way
 #   publish  publish-to-serve latency: a rule change written through the
 #            local Cloudflare KV API until the edge answers with it
 #   apply    `bucketcors apply` of 1,000 manifests (1,000 buckets) against a
@@ -34,7 +34,10 @@ work="$(mktemp -d -t bucketcors-bench.XXXXXX)"
 out="$root/docs/benchmarks.md"
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null; done
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; done
+  declare -F garage_stop >/dev/null && garage_stop
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -79,14 +82,7 @@ bench_engine() {
   python3 "$root/scripts/bench/criterion_table.py" "$CARGO_TARGET_DIR/criterion" "$stamp" >"$frag"
 }
 
-# ---------------------------------------------------------------- edge
-bench_edge() { echo "edge benchmark not wired yet" >&2; return 1; }
-# ---------------------------------------------------------------- publish
-bench_publish() { echo "publish benchmark not wired yet" >&2; return 1; }
-# ---------------------------------------------------------------- apply
-bench_apply() { echo "apply benchmark not wired yet" >&2; return 1; }
-# ---------------------------------------------------------------- operator
-bench_operator() { echo "operator benchmark not wired yet" >&2; return 1; }
+. "$root/scripts/bench/sections.sh"
 
 for s in "${sections[@]}"; do
   case " ${all_sections[*]} " in

@@ -1,0 +1,3 @@
+-- wrk script: a cross-origin GET forwarded to the bucket.
+wrk.method = "GET"
+wrk.headers["Origin"] = "https://app.example.com"
