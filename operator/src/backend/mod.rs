@@ -3,8 +3,27 @@
 //! A [`Backend`] replaces, reads and deletes one bucket's whole configuration.
 //! Errors are classified ([`ErrorKind`]) so that callers can choose between
 //! retrying, waiting for a spec change, or giving up; every error names the
-//! provider and bucket and never carries a secret. Issue 3 adds the S3 and
-//! OSS implementations.
+//! provider and bucket and never carries a secret.
+//!
+//! Two implementations:
+//! - [`s3::S3Backend`]: AWS S3 and S3-compatible stores (Garage, Ceph RGW,
+//!   Cloudflare R2) through `aws-sdk-s3`;
+//! - [`oss::OssBackend`]: Alibaba Cloud OSS through its native API, signed
+//!   with OSS Signature V4 ([`oss::signer`]).
+//!
+//! Callers rarely build them by hand: [`Connector`] turns a BucketCors
+//! `backend:` block plus a [`CredentialSource`] into a `Backend`, sharing one
+//! HTTP client per endpoint so that applying a thousand buckets opens a
+//! handful of connections, not a thousand.
+
+pub mod classify;
+pub mod connector;
+pub mod credentials;
+pub mod oss;
+pub mod s3;
+
+pub use connector::{BackendSettings, Connector};
+pub use credentials::{AccessKeys, CredentialSource};
 
 use async_trait::async_trait;
 use bucketcors_engine::{CorsConfig, Dialect};
@@ -34,6 +53,12 @@ pub struct Target {
     pub bucket: String,
 }
 
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} bucket `{}`", self.provider, self.bucket)
+    }
+}
+
 /// How a caller should react to a backend failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -47,6 +72,19 @@ pub enum ErrorKind {
     Transient,
     /// Anything else.
     Other,
+}
+
+impl ErrorKind {
+    /// A stable CamelCase name, for status conditions and metrics labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::BucketNotFound => "BucketNotFound",
+            ErrorKind::AccessDenied => "AccessDenied",
+            ErrorKind::Refused => "Refused",
+            ErrorKind::Transient => "Transient",
+            ErrorKind::Other => "Other",
+        }
+    }
 }
 
 /// A classified backend failure. Messages never contain secrets.
@@ -63,4 +101,23 @@ pub struct BackendError {
     pub message: String,
     /// How long the provider asked us to wait, when it said.
     pub retry_after: Option<Duration>,
+}
+
+impl BackendError {
+    /// An error about `target`.
+    pub fn new(kind: ErrorKind, target: &Target, message: impl Into<String>) -> BackendError {
+        BackendError {
+            kind,
+            provider: target.provider,
+            bucket: target.bucket.clone(),
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// True when retrying the same call later may succeed without any change
+    /// to the spec or the credentials.
+    pub fn is_transient(&self) -> bool {
+        self.kind == ErrorKind::Transient
+    }
 }

@@ -6,4 +6,5 @@
 //! run `scripts/install-tools.sh` to install everything, cached under
 //! `~/.cache/bucketcors`.
 
+pub mod garage;
 pub mod tools;
