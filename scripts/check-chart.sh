@@ -6,12 +6,13 @@
 #      over the output (only ServiceMonitor, a Prometheus Operator CRD, may
 #      lack a schema)
 #   3. RBAC: no `*` anywhere, and no verb the operator does not use
-#      (scripts/check-chart/operator-api-use.txt, from the controller's docs)
+#      (the API-use table in operator/src/controller/mod.rs's module doc)
 #   4. the rendered pod is hardened and wired as the values say
 #   5. every value in values.yaml is in values.schema.json with a description
 #   6. the chart refuses what it must: bad values, edge on without a token,
 #      two replicas without leader election
 #   7. the chart's CRD is exactly what `bucketcors crd` generates
+#   8. every flag the Deployment passes is one `bucketcors run --help` lists
 #
 # Installs helm and kubernetes-validate when missing (scripts/install/helm.sh)
 # and fails, never skips, when they are still missing. Exits non-zero when
@@ -92,8 +93,8 @@ check "helm template (default values)" render "$out/default.yaml"
 check "helm template (all-on values)" render "$out/all-on.yaml" -f "$chart/ci/all-on-values.yaml"
 check "kubernetes-validate (default values)" validate "$out/default.yaml"
 check "kubernetes-validate (all-on values)" validate "$out/all-on.yaml"
-check "RBAC least privilege (default values)" $checks rbac scripts/check-chart/operator-api-use.txt "$out/default.yaml"
-check "RBAC least privilege (all-on values)" $checks rbac scripts/check-chart/operator-api-use.txt "$out/all-on.yaml"
+check "RBAC least privilege (default values)" $checks rbac operator/src/controller/mod.rs "$out/default.yaml"
+check "RBAC least privilege (all-on values)" $checks rbac operator/src/controller/mod.rs "$out/all-on.yaml"
 check "operator pod (default values)" $checks pod "$out/default.yaml" --replicas 1
 check "operator pod (all-on values)" $checks pod "$out/all-on.yaml" --replicas 2 --pdb --service-monitor
 # The RBAC check itself must bite: a wildcard and an unused verb are caught.
@@ -107,11 +108,11 @@ rules:
     verbs: ["get"]
 YAML
 check "RBAC check catches \`*\`" refuses "\`*\` in resources" \
-  $checks rbac scripts/check-chart/operator-api-use.txt "$out/bad-rbac.yaml"
+  $checks rbac operator/src/controller/mod.rs "$out/bad-rbac.yaml"
 sed -e 's/too-much/deletes/' -e 's/\["\*"\]/["bucketcors"]/' -e 's/\["get"\]/["get", "delete"]/' \
   "$out/bad-rbac.yaml" >"$out/bad-verb.yaml"
 check "RBAC check catches a verb the operator does not use" refuses "verbs ['delete'] on bucketcors.dev/bucketcors" \
-  $checks rbac scripts/check-chart/operator-api-use.txt "$out/bad-verb.yaml"
+  $checks rbac operator/src/controller/mod.rs "$out/bad-verb.yaml"
 check "values.schema.json describes every value" $checks values-described "$chart/values.yaml" "$chart/values.schema.json"
 check "schema refuses an unknown value" refuses "additional properties 'replicas' not allowed" \
   helm template x "$chart" --set replicas=2
@@ -140,6 +141,15 @@ crd_is_generated() {
   echo "  $crd_file equals \`bucketcors crd\` output ($(wc -l <"$crd_file") lines) and is rendered with the chart"
 }
 check "chart CRD is the generated one" crd_is_generated
+
+args_are_known() {
+  if ! cargo run --quiet -p bucketcors-operator --bin bucketcors -- run --help >"$out/run-help.txt" 2>&1; then
+    echo "  \`bucketcors run --help\` failed:"; sed 's/^/    /' "$out/run-help.txt"
+    return 1
+  fi
+  $checks args-known "$out/run-help.txt" "$out/default.yaml" "$out/all-on.yaml"
+}
+check "the Deployment passes only flags \`bucketcors run\` knows" args_are_known
 
 echo
 if [ "${#failed[@]}" -ne 0 ]; then

@@ -3,9 +3,10 @@ kubernetes-validate cannot make: least-privilege RBAC, the hardened pod,
 the options each values file turns on, and a description for every value.
 
 Usage:
-  manifests.py rbac VERBS_FILE RENDERED.yaml...
+  manifests.py rbac CONTROLLER_MOD_RS RENDERED.yaml...
   manifests.py pod RENDERED.yaml --replicas N [--pdb] [--service-monitor]
   manifests.py values-described values.yaml values.schema.json
+  manifests.py args-known HELP.txt RENDERED.yaml...
 
 Exits non-zero, naming every problem, when a check fails. Run by
 scripts/check-chart.sh with the Python of the kubernetes-validate venv
@@ -33,17 +34,34 @@ def fail(problems, what):
 
 
 def parse_verbs(path):
-    """The operator's API use: lines `group resource verb,verb` (group `core`
-    for the core API group). Anything after `#` is a comment."""
+    """The operator's API use, from the table under "Kubernetes API access"
+    in the controller's module doc (operator/src/controller/mod.rs):
+    `| `group` | `resource` | `verb`, `verb` | why |`, group `""` being the
+    core group. Rows for the same resource add up."""
+    import re
+
     allowed = {}
+    in_section = False
     with open(path, encoding="utf-8") as f:
         for line in f:
-            line = line.split("#", 1)[0].strip()
-            if not line:
+            text = line.strip()
+            if not text.startswith("//!"):
                 continue
-            group, resource, verbs = line.split()
-            group = "" if group == "core" else group
-            allowed[(group, resource)] = set(verbs.split(","))
+            text = text[3:].strip()
+            if text.startswith("#"):
+                in_section = "Kubernetes API access" in text
+                continue
+            if not in_section or not text.startswith("|"):
+                continue
+            cells = [c.strip() for c in text.strip("|").split("|")]
+            if len(cells) < 3 or not cells[0].startswith("`"):
+                continue  # header or separator row
+            group = re.findall(r"`([^`]*)`", cells[0])[0].strip('"')
+            resource = re.findall(r"`([^`]*)`", cells[1])[0]
+            verbs = set(re.findall(r"`([^`]*)`", cells[2]))
+            allowed.setdefault((group, resource), set()).update(verbs)
+    if not allowed:
+        sys.exit(f"no API-use table (\"Kubernetes API access\") found in {path}")
     return allowed
 
 
@@ -184,6 +202,32 @@ def check_values_described(values_path, schema_path):
     print(f"  ok values schema: all {seen} values in values.yaml are in the schema with descriptions")
 
 
+def check_args_known(help_path, paths):
+    """Every `--flag` the chart passes to `bucketcors run` is one the binary
+    accepts (its `run --help` text), so a rendered Deployment cannot
+    crash-loop on an unknown argument."""
+    with open(help_path, encoding="utf-8") as f:
+        help_text = f.read()
+    known = set()
+    for word in help_text.replace(",", " ").replace("=", " ").replace("[", " ").replace("]", " ").split():
+        if word.startswith("--"):
+            known.add(word.rstrip(".:;<>"))
+    problems = []
+    checked = 0
+    for dep in (d for d in load_all(paths) if d.get("kind") == "Deployment"):
+        for container in dep["spec"]["template"]["spec"]["containers"]:
+            for arg in container.get("args") or []:
+                if arg.startswith("--"):
+                    flag = arg.split("=", 1)[0]
+                    checked += 1
+                    if flag not in known:
+                        problems.append(f"`{flag}` is not an option of `bucketcors run` (it knows {sorted(known)})")
+    if checked == 0:
+        problems.append("no --flags rendered")
+    fail(problems, "args")
+    print(f"  ok args: {checked} rendered flags are all options of `bucketcors run`")
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "rbac":
@@ -192,6 +236,8 @@ def main(argv):
         path = argv[2]
         replicas = int(argv[argv.index("--replicas") + 1])
         check_pod(path, replicas, "--pdb" in argv, "--service-monitor" in argv)
+    elif cmd == "args-known":
+        check_args_known(argv[2], argv[3:])
     elif cmd == "values-described":
         check_values_described(argv[2], argv[3])
     else:
