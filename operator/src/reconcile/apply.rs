@@ -1,0 +1,215 @@
+//! Validate, read, compare, write, verify, publish.
+
+use super::{Change, Desired, EdgeResult, Operation, Outcome, Plan, ReconcileError};
+use crate::backend::{Backend, Target};
+use crate::edge::Publisher;
+use bucketcors_engine::ruleset::{RuleSet, revision};
+use bucketcors_engine::validate::validate;
+use bucketcors_engine::{CorsConfig, Dialect};
+
+/// Applies desired rules to one bucket (and the edge). Borrowed, cheap:
+/// build one per reconcile.
+#[derive(Clone, Copy)]
+pub struct Reconciler<'a> {
+    pub(super) backend: &'a dyn Backend,
+    pub(super) publisher: Option<&'a dyn Publisher>,
+}
+
+impl std::fmt::Debug for Reconciler<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reconciler")
+            .field("target", self.backend.target())
+            .field("publisher", &self.publisher.is_some())
+            .finish()
+    }
+}
+
+impl<'a> Reconciler<'a> {
+    /// A reconciler for `backend`, without an edge publisher.
+    pub fn new(backend: &'a dyn Backend) -> Reconciler<'a> {
+        Reconciler {
+            backend,
+            publisher: None,
+        }
+    }
+
+    /// Publishes to the edge with `publisher` when the desired state asks for it.
+    pub fn with_publisher(mut self, publisher: &'a dyn Publisher) -> Reconciler<'a> {
+        self.publisher = Some(publisher);
+        self
+    }
+
+    /// The bucket this reconciler drives.
+    pub fn target(&self) -> &Target {
+        self.backend.target()
+    }
+
+    /// Validates, reads and compares without writing anything: what
+    /// [`Reconciler::apply`] would do.
+    pub async fn plan(&self, desired: &Desired) -> Result<Plan, ReconcileError> {
+        let dialect = self.backend.dialect();
+        let warnings = self.validate(dialect, &desired.config)?;
+        let wanted = revision(dialect, &desired.config);
+        let current = self.read(Operation::Read).await?;
+        let current_revision = current.as_ref().map(|c| revision(dialect, c));
+        let change = classify_change(
+            current_revision.as_deref(),
+            &wanted,
+            desired.last_applied_revision.as_deref(),
+        );
+        Ok(Plan {
+            target: self.target().clone(),
+            dialect,
+            current,
+            desired: desired.config.clone(),
+            change,
+            revision: wanted,
+            current_revision,
+            warnings,
+        })
+    }
+
+    /// Brings the bucket (and the edge) to `desired`; see the module docs
+    /// for the steps. Idempotent: a second call sends no write.
+    pub async fn apply(&self, desired: &Desired) -> Result<Outcome, ReconcileError> {
+        let plan = self.plan(desired).await?;
+        let target = plan.target.clone();
+        if plan.change.writes() {
+            self.backend
+                .put_cors(&desired.config)
+                .await
+                .map_err(|error| ReconcileError::Backend {
+                    operation: Operation::Write,
+                    error,
+                })?;
+            let stored = self.read(Operation::ReadBack).await?;
+            let stored_revision = stored.as_ref().map(|c| revision(plan.dialect, c));
+            if stored_revision.as_deref() != Some(plan.revision.as_str()) {
+                return Err(ReconcileError::NotVerified {
+                    target,
+                    expected: plan.revision,
+                    found: stored_revision.unwrap_or_else(|| "none".to_owned()),
+                });
+            }
+            tracing::info!(
+                provider = target.provider,
+                bucket = %target.bucket,
+                change = plan.change.as_str(),
+                revision = %plan.revision,
+                previous = plan.current_revision.as_deref().unwrap_or("none"),
+                "bucket CORS configuration written"
+            );
+        } else {
+            tracing::debug!(provider = target.provider, bucket = %target.bucket, revision = %plan.revision, "bucket already in sync");
+        }
+        let edge = self.publish(desired, &plan).await?;
+        Ok(Outcome {
+            target,
+            change: plan.change,
+            revision: plan.revision,
+            previous_revision: plan.current_revision,
+            edge,
+            warnings: plan.warnings,
+        })
+    }
+
+    fn validate(
+        &self,
+        dialect: Dialect,
+        config: &CorsConfig,
+    ) -> Result<Vec<bucketcors_engine::validate::Diagnostic>, ReconcileError> {
+        let report = validate(config, dialect);
+        if !report.is_valid() {
+            return Err(ReconcileError::Invalid {
+                target: self.target().clone(),
+                dialect,
+                report,
+            });
+        }
+        Ok(report.warnings)
+    }
+
+    async fn read(&self, operation: Operation) -> Result<Option<CorsConfig>, ReconcileError> {
+        self.backend
+            .get_cors()
+            .await
+            .map_err(|error| ReconcileError::Backend { operation, error })
+    }
+
+    async fn publish(&self, desired: &Desired, plan: &Plan) -> Result<EdgeResult, ReconcileError> {
+        let Some(edge) = &desired.edge else {
+            return Ok(EdgeResult::Disabled);
+        };
+        let Some(publisher) = self.publisher else {
+            return Ok(EdgeResult::NoPublisher);
+        };
+        if desired.last_edge_revision.as_deref() == Some(plan.revision.as_str()) {
+            return Ok(EdgeResult::AlreadyPublished {
+                revision: plan.revision.clone(),
+            });
+        }
+        let rule_set = RuleSet::new(plan.dialect, desired.config.clone()).map_err(|report| {
+            // Unreachable after step 1, but never panic in a controller.
+            ReconcileError::Invalid {
+                target: plan.target.clone(),
+                dialect: plan.dialect,
+                report,
+            }
+        })?;
+        let revision =
+            publisher
+                .publish(edge, &rule_set)
+                .await
+                .map_err(|error| ReconcileError::Edge {
+                    target: plan.target.clone(),
+                    error,
+                })?;
+        tracing::info!(bucket = %plan.target.bucket, hosts = ?edge.hosts, revision = %revision, "published to the edge");
+        Ok(EdgeResult::Published { revision })
+    }
+}
+
+/// Shortcut for a caller that handles the edge itself: applies `rules` to
+/// `backend` with no history (so a difference reports as created or
+/// updated, never as drift; use [`Reconciler::apply`] with
+/// [`Desired::with_history`] for that).
+pub async fn sync(backend: &dyn Backend, rules: &RuleSet) -> Result<Change, ReconcileError> {
+    Reconciler::new(backend)
+        .apply(&Desired::new(rules.config.clone()))
+        .await
+        .map(|outcome| outcome.change)
+}
+
+/// Created, updated, drift repaired or unchanged, from the revisions.
+fn classify_change(current: Option<&str>, wanted: &str, last_applied: Option<&str>) -> Change {
+    match (current, last_applied) {
+        (Some(current), _) if current == wanted => Change::Unchanged,
+        // The bucket no longer holds what we last applied: someone else
+        // changed (or removed) it.
+        (current, Some(last)) if current != Some(last) => Change::DriftRepaired,
+        (None, _) => Change::Created,
+        (Some(_), _) => Change::Updated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_classification() {
+        assert_eq!(classify_change(Some("a"), "a", None), Change::Unchanged);
+        assert_eq!(
+            classify_change(Some("a"), "a", Some("x")),
+            Change::Unchanged
+        );
+        assert_eq!(classify_change(None, "a", None), Change::Created);
+        assert_eq!(classify_change(Some("b"), "a", None), Change::Updated);
+        assert_eq!(classify_change(Some("b"), "a", Some("b")), Change::Updated);
+        assert_eq!(
+            classify_change(Some("c"), "a", Some("a")),
+            Change::DriftRepaired
+        );
+        assert_eq!(classify_change(None, "a", Some("a")), Change::DriftRepaired);
+    }
+}

@@ -1,0 +1,138 @@
+//! What a reconcile did, or (for a dry run) would do.
+
+use crate::backend::Target;
+use bucketcors_engine::validate::Diagnostic;
+use bucketcors_engine::{CorsConfig, Dialect};
+use std::fmt;
+
+/// How the bucket's configuration changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The bucket had no configuration; it has the desired one now.
+    Created,
+    /// The desired rules changed; the bucket was updated.
+    Updated,
+    /// The bucket already had the desired rules: nothing was written.
+    Unchanged,
+    /// Someone changed or removed the bucket's rules since they were last
+    /// applied; they were put back.
+    DriftRepaired,
+}
+
+impl Change {
+    /// Lower-case word for progress lines (`created`, `drift-repaired`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Created => "created",
+            Change::Updated => "updated",
+            Change::Unchanged => "unchanged",
+            Change::DriftRepaired => "drift-repaired",
+        }
+    }
+
+    /// True when the bucket was (or would be) written.
+    pub fn writes(self) -> bool {
+        self != Change::Unchanged
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What happened at the edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EdgeResult {
+    /// The spec does not publish to the edge.
+    Disabled,
+    /// The spec asks for the edge but the caller gave no publisher (the CLI
+    /// without Cloudflare settings).
+    NoPublisher,
+    /// The edge already serves this revision (the caller said so): nothing sent.
+    AlreadyPublished {
+        /// The revision served.
+        revision: String,
+    },
+    /// Published now.
+    Published {
+        /// The revision the edge now serves.
+        revision: String,
+    },
+}
+
+impl EdgeResult {
+    /// The revision the edge serves, when known.
+    pub fn revision(&self) -> Option<&str> {
+        match self {
+            EdgeResult::AlreadyPublished { revision } | EdgeResult::Published { revision } => {
+                Some(revision)
+            }
+            EdgeResult::Disabled | EdgeResult::NoPublisher => None,
+        }
+    }
+}
+
+/// The result of a successful apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The bucket.
+    pub target: Target,
+    /// What changed in the bucket.
+    pub change: Change,
+    /// Revision (engine content hash) the bucket now has.
+    pub revision: String,
+    /// Revision the bucket had before, `None` when it had no configuration.
+    pub previous_revision: Option<String>,
+    /// What happened at the edge.
+    pub edge: EdgeResult,
+    /// Validation warnings (for example shadowed rules); not blocking.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// What an apply would do, computed without writing anything.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// The bucket.
+    pub target: Target,
+    /// The backend's dialect.
+    pub dialect: Dialect,
+    /// What the bucket holds now.
+    pub current: Option<CorsConfig>,
+    /// What would be written.
+    pub desired: CorsConfig,
+    /// What applying would report.
+    pub change: Change,
+    /// Revision of the desired rules.
+    pub revision: String,
+    /// Revision of the current rules.
+    pub current_revision: Option<String>,
+    /// Validation warnings.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Plan {
+    /// A line diff of the current and desired rules in BucketCors YAML;
+    /// empty when nothing would change.
+    pub fn diff(&self) -> String {
+        if !self.change.writes() {
+            return String::new();
+        }
+        let print = |c: &CorsConfig| {
+            bucketcors_engine::format::print(c, bucketcors_engine::format::Format::Yaml)
+        };
+        let old = self.current.as_ref().map(print).unwrap_or_default();
+        super::diff::lines(&old, &print(&self.desired))
+    }
+}
+
+/// What a removal did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// `DeletionPolicy: Delete`: the configuration was removed (or the
+    /// bucket was already gone), and the edge record too.
+    Deleted,
+    /// `DeletionPolicy: Retain`: bucket and edge were left as they are.
+    Retained,
+}
