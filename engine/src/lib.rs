@@ -34,6 +34,7 @@ pub mod canonical;
 pub mod compile;
 pub mod decision;
 pub mod doc_size;
+pub mod edge_record;
 pub mod error_body;
 pub mod explain;
 pub mod format;
