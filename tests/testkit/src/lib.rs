@@ -6,5 +6,6 @@
 //! run `scripts/install-tools.sh` to install everything, cached under
 //! `~/.cache/bucketcors`.
 
+pub mod edge;
 pub mod garage;
 pub mod tools;
