@@ -1,5 +1,16 @@
-//! Publishing compiled rule sets to the edge worker. Issue 5 adds the
-//! Cloudflare Workers KV publisher.
+//! Publishing rule sets to the edge worker.
+//!
+//! The worker reads one Workers KV record per route
+//! ([`bucketcors_engine::edge_record::EdgeRecord`], keyed by
+//! [`bucketcors_engine::edge_record::route_key`]); a [`Publisher`] writes and
+//! deletes those records. [`cloudflare::CloudflareKv`] does it through the
+//! Cloudflare API (or the local harness that speaks the same API), with the
+//! bearer token kept in an [`token::ApiToken`] that never prints, and
+//! transient failures retried by [`retry::RetryPolicy`].
+
+pub mod cloudflare;
+pub mod retry;
+pub mod token;
 
 use async_trait::async_trait;
 use bucketcors_engine::ruleset::RuleSet;

@@ -1,0 +1,340 @@
+//! The Cloudflare Workers KV publisher.
+//!
+//! One record per route, written with
+//! `PUT {api}/accounts/{account_id}/storage/kv/namespaces/{namespace_id}/values/{key}`
+//! (the record JSON as the raw body) and removed with `DELETE` on the same
+//! URL. The API base is configurable so that the local harness, which speaks
+//! the same API, can stand in for Cloudflare in tests and demos.
+//!
+//! A publish writes every host of the target; it is idempotent, so a retried
+//! reconcile after a partial failure converges. Unpublishing a key that is
+//! already gone counts as success.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bucketcors_engine::edge_record::{EdgeRecord, route_key};
+use bucketcors_engine::ruleset::RuleSet;
+
+use super::retry::{RetryPolicy, is_transient_status};
+use super::token::ApiToken;
+use super::{EdgeTarget, PublishError, Publisher};
+
+/// The real Cloudflare API.
+pub const DEFAULT_API_URL: &str = "https://api.cloudflare.com/client/v4";
+
+/// Where the records go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KvNamespace {
+    /// API base, [`DEFAULT_API_URL`] unless testing.
+    pub api_url: String,
+    /// Cloudflare account id.
+    pub account_id: String,
+    /// Workers KV namespace id (the worker's `BUCKETCORS_RULES` binding).
+    pub namespace_id: String,
+}
+
+/// Publishes edge records to Workers KV through the Cloudflare API.
+#[derive(Debug, Clone)]
+pub struct CloudflareKv {
+    client: reqwest::Client,
+    namespace: KvNamespace,
+    token: ApiToken,
+    retry: RetryPolicy,
+}
+
+/// One API call's outcome before retry handling.
+enum Attempt {
+    Done,
+    Retry {
+        error: PublishError,
+        retry_after: Option<String>,
+    },
+    Fail(PublishError),
+}
+
+impl CloudflareKv {
+    /// A publisher for `namespace`, authenticating with `token`.
+    pub fn new(namespace: KvNamespace, token: ApiToken) -> Result<CloudflareKv, PublishError> {
+        for (field, value) in [
+            ("account id", &namespace.account_id),
+            ("namespace id", &namespace.namespace_id),
+        ] {
+            if value.is_empty()
+                || !value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(PublishError {
+                    transient: false,
+                    message: format!(
+                        "Cloudflare {field} `{value}` must be non-empty letters, digits, `-` or `_`"
+                    ),
+                });
+            }
+        }
+        if !(namespace.api_url.starts_with("https://") || namespace.api_url.starts_with("http://"))
+        {
+            return Err(PublishError {
+                transient: false,
+                message: format!(
+                    "Cloudflare API URL `{}` must start with https:// or http://",
+                    namespace.api_url
+                ),
+            });
+        }
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("bucketcors/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| PublishError {
+                transient: false,
+                message: format!("HTTP client: {e}"),
+            })?;
+        Ok(CloudflareKv {
+            client,
+            namespace,
+            token,
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    /// Replaces the retry policy (tests use short delays).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> CloudflareKv {
+        self.retry = retry;
+        self
+    }
+
+    /// The URL of one key's value.
+    fn value_url(&self, key: &str) -> String {
+        format!(
+            "{}/accounts/{}/storage/kv/namespaces/{}/values/{}",
+            self.namespace.api_url.trim_end_matches('/'),
+            self.namespace.account_id,
+            self.namespace.namespace_id,
+            encode_key(key)
+        )
+    }
+
+    /// Writes `record` under every route of `target`; returns its revision.
+    pub async fn publish_record(
+        &self,
+        target: &EdgeTarget,
+        record: &EdgeRecord,
+    ) -> Result<String, PublishError> {
+        let body = record.to_json();
+        for key in keys(target)? {
+            self.call(reqwest::Method::PUT, &key, Some(&body)).await?;
+            tracing::info!(key = %key, revision = %record.revision(), "edge record published");
+        }
+        Ok(record.revision().to_owned())
+    }
+
+    /// One call with retries.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        key: &str,
+        body: Option<&str>,
+    ) -> Result<(), PublishError> {
+        let url = self.value_url(key);
+        let mut attempt = 1;
+        loop {
+            match self.once(method.clone(), &url, key, body).await {
+                Attempt::Done => return Ok(()),
+                Attempt::Fail(error) => return Err(error),
+                Attempt::Retry { error, retry_after } => {
+                    if attempt >= self.retry.max_attempts {
+                        return Err(PublishError {
+                            transient: true,
+                            message: format!(
+                                "{} (gave up after {attempt} attempts)",
+                                error.message
+                            ),
+                        });
+                    }
+                    let delay = self.retry.delay(attempt, retry_after.as_deref());
+                    tracing::warn!(
+                        key = %key,
+                        attempt,
+                        delay_ms = delay.as_millis() as u64,
+                        error = %error.message,
+                        "transient Cloudflare API failure; retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn once(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        key: &str,
+        body: Option<&str>,
+    ) -> Attempt {
+        let what = format!("{method} {key}");
+        let mut request = self
+            .client
+            .request(method.clone(), url)
+            .header(reqwest::header::AUTHORIZATION, self.token.bearer());
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                .body(body.to_owned());
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                // reqwest errors name the URL (no credentials in it), never headers.
+                let error = PublishError {
+                    transient: true,
+                    message: format!("{what}: Cloudflare API unreachable: {e}"),
+                };
+                return Attempt::Retry {
+                    error,
+                    retry_after: None,
+                };
+            }
+        };
+        let status = response.status().as_u16();
+        if response.status().is_success() || (method == reqwest::Method::DELETE && status == 404) {
+            return Attempt::Done;
+        }
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let detail = api_errors(&response.text().await.unwrap_or_default());
+        let error = PublishError {
+            transient: is_transient_status(status),
+            message: format!("{what}: Cloudflare API answered {status}{detail}"),
+        };
+        if error.transient {
+            Attempt::Retry { error, retry_after }
+        } else {
+            Attempt::Fail(error)
+        }
+    }
+}
+
+#[async_trait]
+impl Publisher for CloudflareKv {
+    async fn publish(&self, target: &EdgeTarget, rules: &RuleSet) -> Result<String, PublishError> {
+        let record = EdgeRecord::new(
+            target.origin_url.clone(),
+            rules.dialect,
+            Some(rules.clone()),
+        )
+        .map_err(|e| PublishError {
+            transient: false,
+            message: e.to_string(),
+        })?;
+        self.publish_record(target, &record).await
+    }
+
+    async fn unpublish(&self, target: &EdgeTarget) -> Result<(), PublishError> {
+        for key in keys(target)? {
+            self.call(reqwest::Method::DELETE, &key, None).await?;
+            tracing::info!(key = %key, "edge record deleted");
+        }
+        Ok(())
+    }
+}
+
+/// The KV keys of every route of `target`.
+pub fn keys(target: &EdgeTarget) -> Result<Vec<String>, PublishError> {
+    if target.hosts.is_empty() {
+        return Err(PublishError {
+            transient: false,
+            message: "edge.hosts is empty: name at least one host".into(),
+        });
+    }
+    target
+        .hosts
+        .iter()
+        .map(|host| route_key(host, target.path_prefix.as_deref()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| PublishError {
+            transient: false,
+            message: format!("edge route: {e}"),
+        })
+}
+
+/// Percent-encodes a key for a URL path segment (everything but unreserved).
+fn encode_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() * 3);
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The `errors` of a Cloudflare API envelope, as `: message (code N); ...`.
+fn api_errors(body: &str) -> String {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return String::new();
+    };
+    let parts: Vec<String> = value
+        .get("errors")
+        .and_then(|e| e.as_array())
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    let message = e.get("message").and_then(|m| m.as_str()).unwrap_or("?");
+                    match e.get("code").and_then(|c| c.as_i64()) {
+                        Some(code) => format!("{message} (code {code})"),
+                        None => message.to_owned(),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", parts.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_percent_encoded() {
+        assert_eq!(
+            encode_key("route:cdn.example.com/assets"),
+            "route%3Acdn.example.com%2Fassets"
+        );
+    }
+
+    #[test]
+    fn api_errors_are_summarized() {
+        let body =
+            r#"{"success":false,"errors":[{"code":10000,"message":"Authentication error"}]}"#;
+        assert_eq!(api_errors(body), ": Authentication error (code 10000)");
+        assert_eq!(api_errors("not json"), "");
+    }
+
+    #[test]
+    fn bad_namespace_ids_are_refused() {
+        let token = ApiToken::new("t", "test").unwrap();
+        let ns = KvNamespace {
+            api_url: DEFAULT_API_URL.into(),
+            account_id: "a/b".into(),
+            namespace_id: "n".into(),
+        };
+        let err = CloudflareKv::new(ns, token).unwrap_err();
+        assert!(err.message.contains("account id"), "{}", err.message);
+    }
+}
