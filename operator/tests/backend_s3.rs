@@ -124,6 +124,14 @@ async fn errors_are_classified() {
     let down = good.bucket("photos").get_cors().await.unwrap_err();
     assert_eq!(down.kind, ErrorKind::Transient, "{down}");
     assert!(down.to_string().contains("photos"), "{down}");
+    // A new client: connection refused rather than a pooled connection closing.
+    let fresh = S3Client::new(&settings(&garage, owner_keys(&garage))).await;
+    let refused = fresh
+        .bucket("photos")
+        .put_cors(&config())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Transient, "{refused}");
 
     garage.restart().expect("restart Garage");
     good.bucket("photos")

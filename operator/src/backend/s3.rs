@@ -251,7 +251,9 @@ where
             (kind, detail)
         }
         SdkError::TimeoutError(_) => (ErrorKind::Transient, "timed out".to_owned()),
-        SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => (
+        // Network-level failures (refused, reset, closed, timed out) are
+        // worth retrying; only a request the SDK itself judged malformed is not.
+        SdkError::DispatchFailure(failure) if !failure.is_user() => (
             ErrorKind::Transient,
             DisplayErrorContext(&error).to_string(),
         ),
