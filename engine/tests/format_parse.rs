@@ -201,6 +201,13 @@ fn yaml_errors_give_line_column_and_path() {
         "the location is not repeated: {e}"
     );
 
+    let e = err(
+        "rules:\n  - allowedOrigins: [*]\n    allowedMethods: [GET]\n",
+        Format::Yaml,
+    );
+    assert_eq!(e.line, Some(2));
+    assert!(e.message.contains("must be quoted"), "{e}");
+
     let e = err("hello", Format::Yaml);
     assert!(e.message.contains("expected a mapping with `rules`"), "{e}");
 }

@@ -119,6 +119,11 @@ pub(crate) fn from_yaml(
         }
         out = out.at_path(path);
     }
+    // An unquoted `*` (`allowedOrigins: [*]`) is YAML alias syntax; the
+    // library's words for it do not say so.
+    if message.contains("alias") {
+        message.push_str(" (a `*` value must be quoted in YAML: \"*\")");
+    }
     out.message = message;
     out
 }
