@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("operator/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("operator/ has a parent")
+        .to_path_buf()
 }
 
 /// One Dockerfile instruction: keyword and its arguments, continuation lines joined.
@@ -40,7 +43,10 @@ fn instructions(text: &str) -> Vec<Instruction> {
         .into_iter()
         .map(|line| {
             let (keyword, args) = line.split_once(char::is_whitespace).unwrap_or((&line, ""));
-            Instruction { keyword: keyword.to_ascii_uppercase(), args: args.trim().to_string() }
+            Instruction {
+                keyword: keyword.to_ascii_uppercase(),
+                args: args.trim().to_string(),
+            }
         })
         .collect()
 }
@@ -49,7 +55,9 @@ fn instructions(text: &str) -> Vec<Instruction> {
 fn expand(s: &str, args: &HashMap<String, String>) -> String {
     let mut out = s.replace('"', "");
     for (name, value) in args {
-        out = out.replace(&format!("${{{name}}}"), value).replace(&format!("${name}"), value);
+        out = out
+            .replace(&format!("${{{name}}}"), value)
+            .replace(&format!("${name}"), value);
     }
     out
 }
@@ -69,12 +77,23 @@ fn flag_value<'a>(words: &[&'a str], flag: &str) -> Option<&'a str> {
 fn operator_bins() -> Vec<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
         .current_dir(workspace_root())
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
     let package = meta["packages"]
         .as_array()
         .expect("packages")
@@ -85,19 +104,33 @@ fn operator_bins() -> Vec<String> {
         .as_array()
         .expect("targets")
         .iter()
-        .filter(|t| t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "bin")))
+        .filter(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "bin"))
+        })
         .map(|t| t["name"].as_str().expect("target name").to_string())
         .collect()
 }
 
 #[test]
 fn dockerfile_copies_the_binary_the_workspace_builds() {
-    let text = std::fs::read_to_string(workspace_root().join("Dockerfile")).expect("Dockerfile at the repository root");
+    let text = std::fs::read_to_string(workspace_root().join("Dockerfile"))
+        .expect("Dockerfile at the repository root");
     let all = instructions(&text);
 
     let from: Vec<&Instruction> = all.iter().filter(|i| i.keyword == "FROM").collect();
-    assert!(from.len() >= 2, "the Dockerfile is multi-stage (build, runtime); found {} FROM", from.len());
-    let build_stage = from[0].args.split_whitespace().last().expect("build stage name").to_string();
+    assert!(
+        from.len() >= 2,
+        "the Dockerfile is multi-stage (build, runtime); found {} FROM",
+        from.len()
+    );
+    let build_stage = from[0]
+        .args
+        .split_whitespace()
+        .last()
+        .expect("build stage name")
+        .to_string();
     assert!(
         from[0].args.to_ascii_lowercase().contains(" as "),
         "the build stage is named, so the runtime stage can copy from it: `{}`",
@@ -113,7 +146,11 @@ fn dockerfile_copies_the_binary_the_workspace_builds() {
     let args: HashMap<String, String> = all
         .iter()
         .filter(|i| i.keyword == "ARG")
-        .filter_map(|i| i.args.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+        .filter_map(|i| {
+            i.args
+                .split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        })
         .collect();
 
     // The cargo build: package, bin, profile and target.
@@ -124,13 +161,25 @@ fn dockerfile_copies_the_binary_the_workspace_builds() {
         .expect("a RUN with `cargo build`");
     let command = expand(&build.args, &args);
     let words: Vec<&str> = command.split_whitespace().collect();
-    let package = flag_value(&words, "-p").or_else(|| flag_value(&words, "--package")).expect("cargo build -p <package>");
-    assert_eq!(package, "bucketcors-operator", "the image builds the operator package");
+    let package = flag_value(&words, "-p")
+        .or_else(|| flag_value(&words, "--package"))
+        .expect("cargo build -p <package>");
+    assert_eq!(
+        package, "bucketcors-operator",
+        "the image builds the operator package"
+    );
     let bin = flag_value(&words, "--bin").expect("cargo build --bin <name>");
     let bins = operator_bins();
-    assert!(bins.iter().any(|b| b == bin), "--bin {bin} is not a [[bin]] of bucketcors-operator (it has {bins:?})");
+    assert!(
+        bins.iter().any(|b| b == bin),
+        "--bin {bin} is not a [[bin]] of bucketcors-operator (it has {bins:?})"
+    );
     assert_eq!(
-        Path::new(env!("CARGO_BIN_EXE_bucketcors")).file_name().unwrap().to_str().unwrap(),
+        Path::new(env!("CARGO_BIN_EXE_bucketcors"))
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap(),
         bin,
         "the binary cargo builds for the tests has the name the Dockerfile copies"
     );
@@ -141,9 +190,16 @@ fn dockerfile_copies_the_binary_the_workspace_builds() {
         None => "debug".to_string(),
     };
     assert_eq!(profile_dir, "release", "the image ships an optimised build");
-    assert!(words.contains(&"--locked"), "the image builds with Cargo.lock as committed (--locked)");
-    let triple = flag_value(&words, "--target").expect("cargo build --target <triple> (static musl binary)");
-    assert!(triple.ends_with("-linux-musl"), "a static musl target for the static runtime image, got {triple}");
+    assert!(
+        words.contains(&"--locked"),
+        "the image builds with Cargo.lock as committed (--locked)"
+    );
+    let triple =
+        flag_value(&words, "--target").expect("cargo build --target <triple> (static musl binary)");
+    assert!(
+        triple.ends_with("-linux-musl"),
+        "a static musl target for the static runtime image, got {triple}"
+    );
     let built = format!("target/{triple}/{profile_dir}/{bin}");
 
     // Where the build stage leaves the binary, then what the runtime copies.
@@ -151,31 +207,74 @@ fn dockerfile_copies_the_binary_the_workspace_builds() {
         .windows(3)
         .find(|w| w[0] == "cp" && w[1].trim_start_matches("/src/") == built)
         .map(|w| w[2])
-        .unwrap_or_else(|| panic!("the build stage copies {built} out of the cache-mounted target dir: `{command}`"));
+        .unwrap_or_else(|| {
+            panic!(
+                "the build stage copies {built} out of the cache-mounted target dir: `{command}`"
+            )
+        });
     let copy = all
         .iter()
         .filter(|i| i.keyword == "COPY")
         .find(|i| i.args.contains(&format!("--from={build_stage}")))
         .expect("the runtime stage copies from the build stage");
-    let copy_words: Vec<&str> = copy.args.split_whitespace().filter(|w| !w.starts_with("--")).collect();
-    assert_eq!(copy_words.len(), 2, "COPY --from=build <src> <dest>: `{}`", copy.args);
-    assert_eq!(copy_words[0], staged, "the runtime copies the file the build stage produced");
+    let copy_words: Vec<&str> = copy
+        .args
+        .split_whitespace()
+        .filter(|w| !w.starts_with("--"))
+        .collect();
+    assert_eq!(
+        copy_words.len(),
+        2,
+        "COPY --from=build <src> <dest>: `{}`",
+        copy.args
+    );
+    assert_eq!(
+        copy_words[0], staged,
+        "the runtime copies the file the build stage produced"
+    );
     let installed = copy_words[1];
 
-    let entrypoint = all.iter().rev().find(|i| i.keyword == "ENTRYPOINT").expect("an ENTRYPOINT");
-    let entry: Vec<String> = serde_json::from_str(&entrypoint.args).expect("ENTRYPOINT in exec (JSON) form");
-    assert_eq!(entry.first().map(String::as_str), Some(installed), "the entrypoint is the copied binary");
+    let entrypoint = all
+        .iter()
+        .rev()
+        .find(|i| i.keyword == "ENTRYPOINT")
+        .expect("an ENTRYPOINT");
+    let entry: Vec<String> =
+        serde_json::from_str(&entrypoint.args).expect("ENTRYPOINT in exec (JSON) form");
+    assert_eq!(
+        entry.first().map(String::as_str),
+        Some(installed),
+        "the entrypoint is the copied binary"
+    );
 
     // The image and the chart agree on the user and the port.
     let values: serde_yaml::Value = serde_yaml::from_str(
-        &std::fs::read_to_string(workspace_root().join("charts/bucketcors/values.yaml")).expect("chart values.yaml"),
+        &std::fs::read_to_string(workspace_root().join("charts/bucketcors/values.yaml"))
+            .expect("chart values.yaml"),
     )
     .expect("values.yaml parses");
-    let user = all.iter().rev().find(|i| i.keyword == "USER").expect("a USER: the image runs as non-root");
-    let uid: u64 = user.args.split(':').next().unwrap().parse().expect("numeric USER, so runAsNonRoot can verify it");
+    let user = all
+        .iter()
+        .rev()
+        .find(|i| i.keyword == "USER")
+        .expect("a USER: the image runs as non-root");
+    let uid: u64 = user
+        .args
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("numeric USER, so runAsNonRoot can verify it");
     assert_ne!(uid, 0, "the image user is not root");
-    assert_eq!(values["podSecurityContext"]["runAsUser"].as_u64(), Some(uid), "chart runAsUser matches the image USER");
-    let expose = all.iter().find(|i| i.keyword == "EXPOSE").expect("EXPOSE the metrics/health port");
+    assert_eq!(
+        values["podSecurityContext"]["runAsUser"].as_u64(),
+        Some(uid),
+        "chart runAsUser matches the image USER"
+    );
+    let expose = all
+        .iter()
+        .find(|i| i.keyword == "EXPOSE")
+        .expect("EXPOSE the metrics/health port");
     assert_eq!(
         values["metrics"]["port"].as_u64().map(|p| p.to_string()),
         Some(expose.args.clone()),
@@ -185,13 +284,29 @@ fn dockerfile_copies_the_binary_the_workspace_builds() {
 
 #[test]
 fn dockerignore_keeps_the_build_context_small_but_complete() {
-    let text = std::fs::read_to_string(workspace_root().join(".dockerignore")).expect(".dockerignore at the repository root");
-    let patterns: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    let text = std::fs::read_to_string(workspace_root().join(".dockerignore"))
+        .expect(".dockerignore at the repository root");
+    let patterns: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
     for heavy in ["target", ".git"] {
-        assert!(patterns.contains(&heavy), ".dockerignore leaves out `{heavy}`");
+        assert!(
+            patterns.contains(&heavy),
+            ".dockerignore leaves out `{heavy}`"
+        );
     }
     // The workspace needs every member's manifest and sources to resolve.
-    for needed in ["Cargo.toml", "Cargo.lock", "rust-toolchain.toml", "engine", "operator", "edge-worker", "tests"] {
+    for needed in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "rust-toolchain.toml",
+        "engine",
+        "operator",
+        "edge-worker",
+        "tests",
+    ] {
         assert!(
             !patterns.iter().any(|p| p.trim_start_matches('/') == needed),
             ".dockerignore must not exclude `{needed}`: the workspace build needs it"
