@@ -79,7 +79,7 @@ mod outcome;
 mod remove;
 
 pub use apply::{Reconciler, sync};
-pub use desired::Desired;
+pub use desired::{Desired, origin_url};
 pub use error::{ErrorClass, Operation, ReconcileError};
 pub use outcome::{Change, EdgeResult, Outcome, Plan, Removal};
 pub use remove::remove;

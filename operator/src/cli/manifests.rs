@@ -1,0 +1,148 @@
+//! Reading BucketCors manifests for `bucketcors apply`: files and
+//! directories, several YAML documents per file, each checked as the API
+//! server would check it before anything is sent.
+
+use crate::crd::{BucketCors, validate_manifest};
+use std::path::{Path, PathBuf};
+
+/// One BucketCors document, ready to apply.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// `file` or `file#N` (N counts documents from 1), for messages.
+    pub source: String,
+    /// The resource.
+    pub object: BucketCors,
+}
+
+impl Manifest {
+    /// `namespace/name`, or `name`.
+    pub fn name(&self) -> String {
+        let name = self
+            .object
+            .metadata
+            .name
+            .clone()
+            .unwrap_or_else(|| "<unnamed>".into());
+        match &self.object.metadata.namespace {
+            Some(ns) => format!("{ns}/{name}"),
+            None => name,
+        }
+    }
+}
+
+/// A document that cannot be applied; nothing is sent for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// `file` or `file#N`.
+    pub source: String,
+    /// Every problem, one per line, each naming the field.
+    pub message: String,
+}
+
+/// What [`load`] found.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Manifests to apply, in file and document order.
+    pub manifests: Vec<Manifest>,
+    /// Documents refused.
+    pub invalid: Vec<Invalid>,
+    /// Documents of other kinds, ignored (a directory may hold Secrets).
+    pub skipped: Vec<String>,
+}
+
+/// Reads every path: a file, or a directory whose `*.yaml`, `*.yml` and
+/// `*.json` files are read in name order (not recursively, as `kubectl -f`).
+pub fn load(paths: &[PathBuf]) -> Loaded {
+    let mut loaded = Loaded::default();
+    for path in paths {
+        if path.is_dir() {
+            let mut files: Vec<PathBuf> = match std::fs::read_dir(path) {
+                Ok(entries) => entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.is_file()
+                            && p.extension()
+                                .and_then(|e| e.to_str())
+                                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+                    })
+                    .collect(),
+                Err(e) => {
+                    loaded.invalid.push(Invalid {
+                        source: path.display().to_string(),
+                        message: format!("cannot read directory: {e}"),
+                    });
+                    continue;
+                }
+            };
+            files.sort();
+            for file in files {
+                load_file(&file, &mut loaded);
+            }
+        } else {
+            load_file(path, &mut loaded);
+        }
+    }
+    loaded
+}
+
+fn load_file(path: &Path, loaded: &mut Loaded) {
+    let name = path.display().to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            loaded.invalid.push(Invalid {
+                source: name,
+                message: format!("cannot read: {e}"),
+            });
+            return;
+        }
+    };
+    let documents: Vec<serde_yaml::Value> = {
+        let mut documents = Vec::new();
+        for (index, document) in serde_yaml::Deserializer::from_str(&text).enumerate() {
+            match <serde_yaml::Value as serde::Deserialize>::deserialize(document) {
+                Ok(value) => documents.push(value),
+                Err(e) => {
+                    loaded.invalid.push(Invalid {
+                        source: format!("{name}#{}", index + 1),
+                        message: format!("not YAML: {e}"),
+                    });
+                    return;
+                }
+            }
+        }
+        documents
+    };
+    let several = documents.iter().filter(|d| !d.is_null()).count() > 1;
+    for (index, document) in documents.into_iter().enumerate() {
+        if document.is_null() {
+            continue;
+        }
+        let source = if several {
+            format!("{name}#{}", index + 1)
+        } else {
+            name.clone()
+        };
+        match check(document) {
+            Ok(Some(object)) => loaded.manifests.push(Manifest { source, object }),
+            Ok(None) => loaded.skipped.push(source),
+            Err(message) => loaded.invalid.push(Invalid { source, message }),
+        }
+    }
+}
+
+/// `Ok(None)` for other kinds; the API server's checks otherwise.
+fn check(document: serde_yaml::Value) -> Result<Option<BucketCors>, String> {
+    let json: serde_json::Value = serde_json::to_value(&document)
+        .map_err(|e| format!("cannot be represented as JSON: {e}"))?;
+    if json.get("kind").and_then(|k| k.as_str()) != Some("BucketCors") {
+        return Ok(None);
+    }
+    let errors = validate_manifest(&json);
+    if !errors.is_empty() {
+        return Err(errors.join("\n"));
+    }
+    serde_json::from_value(json)
+        .map(Some)
+        .map_err(|e| format!("not a BucketCors: {e}"))
+}
