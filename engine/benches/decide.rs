@@ -1,1 +1,237 @@
-fn main() {}
+//! Engine decisions against tower-http's `CorsLayer`, in the same run.
+//!
+//! Configurations of 1, 10 and 100 rules. Rule `i` allows either the exact
+//! origin `https://app{i}.example.com` (even `i`) or the pattern
+//! `https://*.tenant{i}.example.com` (odd `i`), methods GET/PUT/HEAD,
+//! headers `x-amz-*` and `content-type`, exposes `ETag` and sets a max age.
+//! Requests target the LAST rule, so every rule is scanned (worst case).
+//! Preflights request three headers.
+//!
+//! Both sides start from the same prebuilt `http::Request`
+//! (`engine_decision_only` shows the decision alone, without writing the
+//! headers):
+//! - engine: read Origin / Access-Control-Request-* from its `HeaderMap`,
+//!   decide, and produce the response header list (names, borrowed values,
+//!   the requested-headers value formatted into a reused buffer), which is
+//!   what a server hands to its response; the request is borrowed.
+//! - tower-http: the equivalent policy (an origin predicate over the same
+//!   exact origins and prefix/suffix patterns, the same methods, the three
+//!   requested header names since it has no header patterns, expose
+//!   headers, max age, credentials) in front of a no-op service, called
+//!   with the request; the request is built in criterion's untimed setup
+//!   because the service consumes it.
+
+use std::convert::Infallible;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bucketcors_engine::{Compiled, CorsConfig, Dialect, Request, ResourceType, Rule};
+use bytes::Bytes;
+use criterion::measurement::Measurement;
+use criterion::{BatchSize, Criterion};
+use futures::FutureExt;
+use http::{HeaderValue, Method, header};
+use http_body_util::Empty;
+use tower::{Layer, Service, ServiceExt, service_fn};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+const SIZES: [usize; 3] = [1, 10, 100];
+const REQUESTED: &str = "X-Amz-Date, Content-Type, X-Amz-Content-Sha256";
+
+fn origin_of_rule(i: usize) -> (String, String) {
+    // (allowed origin as written, an origin the rule matches)
+    if i.is_multiple_of(2) {
+        let o = format!("https://app{i}.example.com");
+        (o.clone(), o)
+    } else {
+        (
+            format!("https://*.tenant{i}.example.com"),
+            format!("https://eu.tenant{i}.example.com"),
+        )
+    }
+}
+
+fn config(n: usize) -> CorsConfig {
+    CorsConfig {
+        rules: (0..n)
+            .map(|i| Rule {
+                id: None,
+                allowed_origins: vec![origin_of_rule(i).0],
+                allowed_methods: ["GET", "PUT", "HEAD"].map(String::from).to_vec(),
+                allowed_headers: vec!["x-amz-*".into(), "content-type".into()],
+                expose_headers: vec!["ETag".into()],
+                max_age_seconds: Some(3000),
+            })
+            .collect(),
+        response_vary: false,
+    }
+}
+
+fn http_request(n: usize, preflight: bool) -> http::Request<()> {
+    let origin = origin_of_rule(n - 1).1;
+    let mut b = http::Request::builder().header(header::ORIGIN, origin);
+    b = if preflight {
+        b.method(Method::OPTIONS)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "PUT")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, REQUESTED)
+    } else {
+        b.method(Method::GET)
+    };
+    b.uri("/photos/cat.jpg").body(()).unwrap()
+}
+
+/// The tower-http policy equivalent to `config(n)`.
+fn tower_layer(n: usize) -> CorsLayer {
+    let mut exact: Vec<HeaderValue> = Vec::new();
+    let mut patterns: Vec<(String, String)> = Vec::new();
+    for i in 0..n {
+        let (allowed, _) = origin_of_rule(i);
+        match allowed.split_once('*') {
+            Some((p, s)) => patterns.push((p.to_owned(), s.to_owned())),
+            None => exact.push(HeaderValue::from_str(&allowed).unwrap()),
+        }
+    }
+    let patterns = Arc::new(patterns);
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            exact.iter().any(|e| e == origin)
+                || origin.to_str().is_ok_and(|o| {
+                    patterns.iter().any(|(p, s)| {
+                        o.len() >= p.len() + s.len() && o.starts_with(p) && o.ends_with(s)
+                    })
+                })
+        }))
+        .allow_methods([Method::GET, Method::PUT, Method::HEAD])
+        .allow_headers([
+            header::HeaderName::from_static("x-amz-date"),
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("x-amz-content-sha256"),
+        ])
+        .expose_headers([header::ETAG])
+        .max_age(Duration::from_secs(3000))
+        .allow_credentials(true)
+}
+
+/// The engine's view of an `http::Request`: borrowed header values.
+fn engine_request(req: &http::Request<()>) -> Request<'_> {
+    // `from_utf8` (vectorised for ASCII) rather than `HeaderValue::to_str`
+    // (a byte-by-byte visible-ASCII check): the engine needs text, not
+    // visible ASCII, and validates nothing else about these values.
+    let get = |name: header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+    };
+    Request {
+        method: req.method().as_str(),
+        origin: get(header::ORIGIN),
+        request_method: get(header::ACCESS_CONTROL_REQUEST_METHOD),
+        request_headers: get(header::ACCESS_CONTROL_REQUEST_HEADERS),
+        resource: ResourceType::Object,
+    }
+}
+
+/// Decides and produces the response header list a server sets (the
+/// worker calls `Headers.set(name, value)`): values borrowed where they
+/// already exist, the one formatted value (`Access-Control-Allow-Headers`)
+/// written into `scratch`. Returns the status and the number of headers.
+fn engine_decide(
+    compiled: &Compiled,
+    req: &http::Request<()>,
+    scratch: &mut String,
+) -> (u16, usize) {
+    let decision = compiled.decide(&engine_request(req));
+    scratch.clear();
+    let mut pairs: [(&str, Option<&str>); 8] = [("", None); 8];
+    let mut n = 0;
+    for (name, value) in decision.headers() {
+        let borrowed = value.as_str();
+        if borrowed.is_none() {
+            let _ = value.write_to(scratch);
+        }
+        pairs[n] = (name, borrowed);
+        n += 1;
+    }
+    // Only Access-Control-Allow-Headers is formatted, so `scratch` holds
+    // exactly that value.
+    let formatted: &str = scratch;
+    for (name, value) in &pairs[..n] {
+        black_box((*name, value.unwrap_or(formatted)));
+    }
+    (decision.status(), n)
+}
+
+fn bench<M: Measurement + 'static>(c: &mut Criterion<M>) {
+    for (kind, preflight) in [("preflight", true), ("actual", false)] {
+        let mut group = c.benchmark_group(kind);
+        for n in SIZES {
+            let compiled = Compiled::new(&config(n), Dialect::S3).expect("valid bench config");
+            let req = http_request(n, preflight);
+            let mut scratch = String::with_capacity(1024);
+            // Same answer as tower-http where they overlap: allowed, with
+            // the full header set.
+            let want_headers = if preflight { 7 } else { 6 };
+            assert_eq!(
+                engine_decide(&compiled, &req, &mut scratch),
+                (200, want_headers)
+            );
+            group.bench_function(format!("engine_decision_only/{n}"), |b| {
+                b.iter(|| {
+                    let d = compiled.decide(black_box(&engine_request(&req)));
+                    (d.status(), d.matched_rule())
+                })
+            });
+            group.bench_function(format!("engine/{n}"), |b| {
+                b.iter(|| engine_decide(&compiled, black_box(&req), &mut scratch))
+            });
+
+            let noop = service_fn(|_req: http::Request<()>| async {
+                Ok::<_, Infallible>(http::Response::new(Empty::<Bytes>::new()))
+            });
+            let mut svc = tower_layer(n).layer(noop);
+            let check = svc
+                .ready()
+                .now_or_never()
+                .unwrap()
+                .unwrap()
+                .call(http_request(n, preflight))
+                .now_or_never()
+                .unwrap()
+                .unwrap();
+            assert!(
+                check
+                    .headers()
+                    .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN),
+                "tower-http must allow the same request"
+            );
+            group.bench_function(format!("tower_http/{n}"), |b| {
+                b.iter_batched(
+                    || http_request(n, preflight),
+                    |req| svc.call(req).now_or_never().unwrap().unwrap(),
+                    BatchSize::SmallInput,
+                )
+            });
+        }
+        group.finish();
+    }
+}
+
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+
+fn main() {
+    // `BUCKETCORS_BENCH_CLOCK=cpu`: thread CPU time instead of wall time
+    // (see support/cpu_time.rs).
+    if std::env::var("BUCKETCORS_BENCH_CLOCK").as_deref() == Ok("cpu") {
+        let mut c = Criterion::default()
+            .with_measurement(cpu_time::CpuTime)
+            .configure_from_args();
+        bench(&mut c);
+        c.final_summary();
+    } else {
+        let mut c = Criterion::default().configure_from_args();
+        bench(&mut c);
+        c.final_summary();
+    }
+}

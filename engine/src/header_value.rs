@@ -68,10 +68,19 @@ impl fmt::Display for HeaderValue<'_> {
     }
 }
 
-/// Writes `s` ASCII lower-cased, in runs, without an intermediate string.
+/// Writes `s` ASCII lower-cased without touching the heap: through a stack
+/// buffer in one write for names up to 64 bytes (every real header name),
+/// in runs between upper-case letters beyond that.
 fn write_ascii_lowercase<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
+    let mut buf = [0u8; 64];
+    if let Some(buf) = buf.get_mut(..s.len()) {
+        buf.copy_from_slice(s.as_bytes());
+        buf.make_ascii_lowercase();
+        // Lower-casing ASCII bytes keeps UTF-8 valid.
+        return out.write_str(std::str::from_utf8(buf).map_err(|_| fmt::Error)?);
+    }
     let mut rest = s;
-    while let Some(at) = rest.find(|c: char| c.is_ascii_uppercase()) {
+    while let Some(at) = rest.bytes().position(|b| b.is_ascii_uppercase()) {
         out.write_str(&rest[..at])?;
         out.write_char(rest.as_bytes()[at].to_ascii_lowercase() as char)?;
         rest = &rest[at + 1..];
@@ -90,5 +99,8 @@ mod tests {
         assert_eq!(v.len(), v.to_string().len());
         assert_eq!(v.as_str(), None);
         assert_eq!(HeaderValue::Text("abc").len(), 3);
+        let long = format!("X-{}", "Ab".repeat(40));
+        let v = HeaderValue::RequestedHeaders(&long);
+        assert_eq!(v.to_string(), long.to_ascii_lowercase());
     }
 }

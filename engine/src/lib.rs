@@ -30,6 +30,7 @@
 //! the edge: dialect, configuration and a content revision. Nothing outside
 //! this crate re-interprets rules.
 
+mod ascii;
 pub mod canonical;
 pub mod compile;
 pub mod decision;

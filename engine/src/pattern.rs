@@ -8,6 +8,8 @@
 //! after the first `*` is the suffix (so the extra `*`s only match
 //! themselves), which keeps matching total and linear.
 
+use crate::ascii::{bytes_eq, eq_lower};
+
 /// A compiled origin or header pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Pattern {
@@ -51,11 +53,15 @@ impl Pattern {
     pub fn matches(&self, input: &str) -> bool {
         match self {
             Pattern::Any => true,
-            Pattern::Exact(s) => s == input,
+            Pattern::Exact(s) => bytes_eq(s.as_bytes(), input.as_bytes()),
             Pattern::Wildcard { prefix, suffix } => {
-                input.len() >= prefix.len() + suffix.len()
-                    && input.as_bytes().starts_with(prefix.as_bytes())
-                    && input.as_bytes().ends_with(suffix.as_bytes())
+                let (input, p, s) = (input.as_bytes(), prefix.as_bytes(), suffix.as_bytes());
+                // Suffix first: origins that differ usually differ in the
+                // host's end (`.example.com`), while prefixes are mostly a
+                // shared scheme.
+                input.len() >= p.len() + s.len()
+                    && bytes_eq(&input[input.len() - s.len()..], s)
+                    && bytes_eq(&input[..p.len()], p)
             }
         }
     }
@@ -67,12 +73,12 @@ impl Pattern {
         let input = input.as_bytes();
         match self {
             Pattern::Any => true,
-            Pattern::Exact(s) => s.as_bytes().eq_ignore_ascii_case(input),
+            Pattern::Exact(s) => eq_lower(input, s.as_bytes()),
             Pattern::Wildcard { prefix, suffix } => {
                 let (p, s) = (prefix.as_bytes(), suffix.as_bytes());
                 input.len() >= p.len() + s.len()
-                    && input[..p.len()].eq_ignore_ascii_case(p)
-                    && input[input.len() - s.len()..].eq_ignore_ascii_case(s)
+                    && eq_lower(&input[..p.len()], p)
+                    && eq_lower(&input[input.len() - s.len()..], s)
             }
         }
     }

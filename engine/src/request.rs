@@ -1,6 +1,7 @@
 //! The parts of an HTTP request that CORS decisions read, borrowed from the
 //! caller's own request type so that deciding never copies.
 
+use crate::ascii::find_byte;
 use crate::model::ResourceType;
 
 /// A request as the CORS engine sees it. Header values are raw; when a
@@ -79,15 +80,13 @@ impl<'a> Request<'a> {
 /// value; see [`Request::requested_headers`]. Borrows, never allocates.
 #[derive(Debug, Clone)]
 pub struct RequestedHeaders<'a> {
-    parts: std::str::Split<'a, char>,
+    rest: &'a str,
 }
 
 impl<'a> RequestedHeaders<'a> {
     /// Splits a raw `Access-Control-Request-Headers` value.
     pub fn new(raw: &'a str) -> RequestedHeaders<'a> {
-        RequestedHeaders {
-            parts: raw.split(','),
-        }
+        RequestedHeaders { rest: raw }
     }
 }
 
@@ -95,11 +94,23 @@ impl<'a> Iterator for RequestedHeaders<'a> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
-        for part in self.parts.by_ref() {
+        while !self.rest.is_empty() {
+            let current: &'a str = self.rest;
+            let bytes = current.as_bytes();
+            let end = find_byte(bytes, b',').unwrap_or(bytes.len());
+            // `,` is ASCII, so both cuts fall on character boundaries.
+            self.rest = current.get(end + 1..).unwrap_or("");
             // HTTP's optional whitespace is space and tab.
-            let name = part.trim_matches([' ', '\t']);
-            if !name.is_empty() {
-                return Some(name);
+            let part = &bytes[..end];
+            let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+            if let Some(start) = part.iter().position(|b| !is_ows(b)) {
+                let stop = part
+                    .iter()
+                    .rposition(|b| !is_ows(b))
+                    .map_or(start, |i| i + 1);
+                // Both cuts sit next to ASCII bytes (whitespace, `,`) or at
+                // the ends, so they are character boundaries.
+                return Some(&current[start..stop]);
             }
         }
         None
