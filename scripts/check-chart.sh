@@ -93,6 +93,7 @@ check "helm template (default values)" render "$out/default.yaml"
 check "helm template (all-on values)" render "$out/all-on.yaml" -f "$chart/ci/all-on-values.yaml"
 check "kubernetes-validate (default values)" validate "$out/default.yaml"
 check "kubernetes-validate (all-on values)" validate "$out/all-on.yaml"
+check "kubernetes-validate (examples/secrets)" validate examples/secrets/*.yaml
 check "RBAC least privilege (default values)" $checks rbac operator/src/controller/mod.rs "$out/default.yaml"
 check "RBAC least privilege (all-on values)" $checks rbac operator/src/controller/mod.rs "$out/all-on.yaml"
 check "operator pod (default values)" $checks pod "$out/default.yaml" --replicas 1
