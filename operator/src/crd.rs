@@ -1,16 +1,48 @@
 //! The `BucketCors` custom resource (`bucketcors.dev/v1alpha1`).
 //!
-//! The spec embeds the engine's rule model unchanged, so what the API server
-//! stores is exactly what the engine validates and compiles. Issue 4 adds the
-//! CEL validations, printer columns and status details.
+//! ## Design
+//!
+//! The spec embeds the engine's rule model ([`bucketcors_engine::Rule`])
+//! unchanged, so what the API server stores is exactly what the engine
+//! validates and compiles. The schema generated from these types carries every
+//! check the API server can make on its own, so that `kubectl apply` refuses a
+//! resource that could never work before the controller ever sees it:
+//!
+//! - OpenAPI keywords: method enums, item and length limits, patterns for
+//!   durations, Secret names and path prefixes ([`schema`] patches the
+//!   engine's rule schema, which knows nothing about Kubernetes);
+//! - CEL `x-kubernetes-validations` for what a keyword cannot say: one `*`
+//!   per origin and header, no `*` in `exposeHeaders`, at most 10 rules for
+//!   OSS, `responseVary` only with OSS, valid edge host names. Each rule's
+//!   message says what to change.
+//!
+//! The engine's own validation still runs in the controller (duplicates,
+//! shadowed rules, document size), because CEL cannot express all of it and
+//! the CLI must refuse the same configurations without a cluster.
+//! [`validate_manifest`] runs the generated schema and its CEL rules offline,
+//! which is how the tests (and the Helm chart's example checks) prove that
+//! the API server would accept or refuse a manifest.
 
-use bucketcors_engine::{Dialect, Rule};
-use kube::CustomResource;
-use schemars::JsonSchema;
+pub mod schema;
+pub mod validate;
+
+pub use validate::validate_manifest;
+
+use bucketcors_engine::{CorsConfig, Dialect, Rule};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, CustomResourceExt, KubeSchema};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// The finalizer the controller puts on every `BucketCors` so that deleting
+/// it can first remove (or deliberately keep) the bucket's configuration.
+pub const FINALIZER: &str = "bucketcors.dev/cleanup";
+
+/// Resync interval used when `spec.resyncInterval` is absent.
+pub const DEFAULT_RESYNC: Duration = Duration::from_secs(5 * 60);
 
 /// Desired CORS configuration of one bucket.
-#[derive(CustomResource, Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(CustomResource, KubeSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[kube(
     group = "bucketcors.dev",
     version = "v1alpha1",
@@ -18,14 +50,29 @@ use serde::{Deserialize, Serialize};
     plural = "bucketcors",
     singular = "bucketcors",
     shortname = "bcors",
+    category = "bucketcors",
     namespaced,
-    status = "BucketCorsStatus"
+    status = "BucketCorsStatus",
+    printcolumn = r#"{"name":"Provider","type":"string","jsonPath":".spec.backend.provider","description":"oss or s3"}"#,
+    printcolumn = r#"{"name":"Bucket","type":"string","jsonPath":".spec.backend.bucket","description":"The bucket whose CORS configuration this resource owns"}"#,
+    printcolumn = r#"{"name":"Rules","type":"integer","jsonPath":".status.ruleCount","description":"Number of rules applied to the bucket"}"#,
+    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status","description":"The bucket holds the rules (and the edge serves them when enabled)"}"#,
+    printcolumn = r#"{"name":"Edge","type":"string","jsonPath":".status.conditions[?(@.type==\"EdgePublished\")].reason","description":"Edge publication state"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
+#[x_kube(validation = kube::core::Rule::new(
+    "self.backend.provider != 'oss' || size(self.rules) <= 10"
+).message("OSS allows at most 10 CORS rules: merge or remove rules until spec.rules has 10 or fewer"))]
+#[x_kube(validation = kube::core::Rule::new(
+    "!has(self.responseVary) || self.backend.provider == 'oss'"
+).message("spec.responseVary is an OSS setting: remove it, or set spec.backend.provider to oss"))]
 #[serde(rename_all = "camelCase")]
 pub struct BucketCorsSpec {
     /// Where the bucket lives and how to reach it.
     pub backend: BackendSpec,
-    /// The CORS rules, in order; the first matching rule wins.
+    /// The CORS rules, in order; the first matching rule wins. 1 to 100
+    /// rules (S3's limit; OSS allows 10).
+    #[schemars(schema_with = "schema::rules")]
     pub rules: Vec<Rule>,
     /// OSS only: send `Vary: Origin` on every response of the bucket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,16 +80,60 @@ pub struct BucketCorsSpec {
     /// Publishing the rules to the edge worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edge: Option<EdgeSpec>,
-    /// What happens to the bucket's CORS configuration when this object is deleted.
+    /// What happens to the bucket's CORS configuration when this object is
+    /// deleted: `Delete` (default) removes it, `Retain` leaves it in place.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
-    /// How often the bucket is re-read to repair drift (for example `5m`).
+    /// How often the bucket is re-read to repair drift, as a duration such as
+    /// `30s`, `5m` or `1h` (default `5m`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h))+$"), length(max = 32))]
     pub resync_interval: Option<String>,
 }
 
+impl BucketCorsSpec {
+    /// The configuration the engine validates and the backend receives.
+    pub fn cors_config(&self) -> CorsConfig {
+        CorsConfig {
+            rules: self.rules.clone(),
+            response_vary: self.response_vary.unwrap_or(false),
+        }
+    }
+
+    /// The dialect of the bucket's provider.
+    pub fn dialect(&self) -> Dialect {
+        self.backend.provider.dialect()
+    }
+
+    /// The resync interval (`default` when the spec has none), or an error
+    /// naming the field when it does not parse (the schema pattern already
+    /// rejects most bad values).
+    pub fn resync(&self, default: Duration) -> Result<Duration, String> {
+        match &self.resync_interval {
+            None => Ok(default),
+            Some(text) => match humantime::parse_duration(text) {
+                Ok(d) if d >= Duration::from_secs(1) => Ok(d),
+                Ok(_) => Err(format!(
+                    "spec.resyncInterval `{text}` is shorter than 1s: use at least `1s`"
+                )),
+                Err(e) => Err(format!(
+                    "spec.resyncInterval `{text}` is not a duration ({e}): write it like `5m` or `1h`"
+                )),
+            },
+        }
+    }
+
+    /// The name of the referenced credentials Secret, when there is one.
+    pub fn secret_name(&self) -> Option<&str> {
+        self.backend
+            .credentials_secret_ref
+            .as_ref()
+            .map(|r| r.name.as_str())
+    }
+}
+
 /// The storage provider holding the bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     /// Alibaba Cloud OSS, native API.
@@ -59,21 +150,37 @@ impl Provider {
             Provider::S3 => Dialect::S3,
         }
     }
+
+    /// The name used in the spec and in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Oss => "oss",
+            Provider::S3 => "s3",
+        }
+    }
 }
 
 /// Backend coordinates. Credentials never live here: only a Secret reference.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BackendSpec {
     /// `oss` or `s3`.
     pub provider: Provider,
     /// The bucket name.
+    #[schemars(length(min = 1, max = 255))]
+    #[x_kube(validation = kube::core::Rule::new("self.matches('^[a-zA-Z0-9._-]+$')")
+        .message("spec.backend.bucket may only contain letters, digits, '.', '_' and '-'"))]
     pub bucket: String,
-    /// Endpoint URL; the provider default when absent.
+    /// Endpoint URL (`https://s3.eu-west-1.amazonaws.com`,
+    /// `https://oss-cn-hangzhou.aliyuncs.com`); the provider default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048))]
+    #[x_kube(validation = kube::core::Rule::new("self.startsWith('https://') || self.startsWith('http://')")
+        .message("spec.backend.endpoint must be a URL starting with https:// or http://"))]
     pub endpoint: Option<String>,
     /// Region (S3 signing region; OSS region such as `cn-hangzhou`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z0-9-]{1,64}$"))]
     pub region: Option<String>,
     /// Path-style addressing (`endpoint/bucket`) instead of virtual-hosted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,43 +191,91 @@ pub struct BackendSpec {
 }
 
 /// A reference to a Secret with access keys, with configurable key names.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialsSecretRef {
-    /// Secret name.
+    /// Secret name (in the namespace of the BucketCors).
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"))]
     pub name: String,
     /// Key holding the access key id (default `accessKeyId`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[-._a-zA-Z0-9]{1,253}$"))]
     pub access_key_id_key: Option<String>,
     /// Key holding the secret access key (default `secretAccessKey`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[-._a-zA-Z0-9]{1,253}$"))]
     pub secret_access_key_key: Option<String>,
     /// Key holding an optional session / security token (default `sessionToken`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[-._a-zA-Z0-9]{1,253}$"))]
     pub session_token_key: Option<String>,
 }
 
+impl CredentialsSecretRef {
+    /// The key holding the access key id.
+    pub fn access_key_id_key(&self) -> &str {
+        self.access_key_id_key.as_deref().unwrap_or("accessKeyId")
+    }
+    /// The key holding the secret access key.
+    pub fn secret_access_key_key(&self) -> &str {
+        self.secret_access_key_key
+            .as_deref()
+            .unwrap_or("secretAccessKey")
+    }
+    /// The key holding the optional session token.
+    pub fn session_token_key(&self) -> &str {
+        self.session_token_key.as_deref().unwrap_or("sessionToken")
+    }
+}
+
+// Only names, never values, live here; the Debug impl is written by hand
+// anyway so that a future field holding something sensitive cannot leak
+// through `{:?}` by accident.
+impl std::fmt::Debug for CredentialsSecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialsSecretRef")
+            .field("name", &self.name)
+            .field("access_key_id_key", &self.access_key_id_key())
+            .field("secret_access_key_key", &self.secret_access_key_key())
+            .field("session_token_key", &self.session_token_key())
+            .finish()
+    }
+}
+
 /// Edge publishing settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[x_kube(validation = kube::core::Rule::new("!self.enabled || size(self.hosts) > 0")
+    .message("spec.edge.hosts must name at least one host when spec.edge.enabled is true"))]
 #[serde(rename_all = "camelCase")]
 pub struct EdgeSpec {
     /// Publish the compiled rules to the edge worker.
     #[serde(default)]
     pub enabled: bool,
-    /// Host names the worker serves this bucket on.
+    /// Host names the worker serves this bucket on (lower-case DNS names such
+    /// as `assets.example.com`; no scheme, port or path).
     #[serde(default)]
+    #[schemars(length(max = 32))]
+    #[x_kube(validation = kube::core::Rule::new(
+        "self.all(h, size(h) <= 253 && h.matches('^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$'))"
+    ).message("each spec.edge.hosts entry must be a lower-case DNS host name such as assets.example.com (no scheme, port, path or '*')"))]
     pub hosts: Vec<String>,
     /// Optional path prefix under those hosts (for example `/assets`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^/[^\s?#]*$"), length(max = 1024))]
     pub path_prefix: Option<String>,
     /// The bucket's origin URL the worker forwards actual requests to; derived
     /// from the backend when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048))]
+    #[x_kube(validation = kube::core::Rule::new("self.startsWith('https://') || self.startsWith('http://')")
+        .message("spec.edge.originUrl must be a URL starting with https:// or http://"))]
     pub origin_url: Option<String>,
 }
 
 /// What to do with the bucket's CORS configuration when the resource goes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub enum DeletionPolicy {
     /// Remove the bucket's CORS configuration (and the edge record).
     #[default]
@@ -130,11 +285,12 @@ pub enum DeletionPolicy {
 }
 
 /// Observed state, written by the controller through server-side apply.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BucketCorsStatus {
     /// `Ready`, `BackendSynced`, `EdgePublished`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "schema::conditions")]
     pub conditions: Vec<Condition>,
     /// Revision (engine content hash) last applied to the bucket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,30 +301,31 @@ pub struct BucketCorsStatus {
     /// When the bucket was last read and found in sync (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<String>,
+    /// Number of rules applied (shown by `kubectl get`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_count: Option<i64>,
     /// Generation the status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
 }
 
-/// A status condition in the usual Kubernetes shape.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Condition {
-    /// Condition type.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// `True`, `False` or `Unknown`.
-    pub status: String,
-    /// Machine-readable reason (CamelCase).
-    #[serde(default)]
-    pub reason: String,
-    /// Human-readable message.
-    #[serde(default)]
-    pub message: String,
-    /// When the status last changed (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_transition_time: Option<String>,
-    /// Generation the condition was computed for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
+impl BucketCorsStatus {
+    /// The condition of the given type, when present.
+    pub fn condition(&self, type_: &str) -> Option<&Condition> {
+        self.conditions.iter().find(|c| c.type_ == type_)
+    }
 }
+
+/// The CustomResourceDefinition as YAML, exactly as `bucketcors crd` prints
+/// it and as `charts/bucketcors/crds/` holds it.
+pub fn crd_yaml() -> String {
+    let crd = BucketCors::crd();
+    let body = serde_yaml::to_string(&crd).expect("a CRD always serializes to YAML");
+    format!(
+        "# Generated by `bucketcors crd` from operator/src/crd.rs; do not edit.\n\
+         # Regenerate: cargo run -p bucketcors-operator -- crd > {CRD_PATH}\n{body}"
+    )
+}
+
+/// Where the generated CRD is checked in, relative to the repository root.
+pub const CRD_PATH: &str = "charts/bucketcors/crds/bucketcors.dev_bucketcors.yaml";

@@ -12,3 +12,4 @@ pub mod reconcile;
 pub mod edge;
 pub mod controller;
 pub mod cli;
+pub mod telemetry;

@@ -1,0 +1,142 @@
+//! What can go wrong in one reconciliation, and how the controller reacts.
+//!
+//! Every error has a [`reason`](Error::reason) (the CamelCase word that ends
+//! up in the conditions, the Events and the failures metric) and is either
+//! *terminal* or *transient*. Terminal errors (an invalid spec, a missing or
+//! incomplete Secret, access denied, a missing bucket, a configuration the
+//! provider refuses) cannot heal by retrying: the controller waits for the
+//! spec or the Secret to change, both of which it watches. Transient errors
+//! (throttling, 5xx, timeouts, an unreachable API server) are retried with a
+//! capped exponential backoff ([`super::backoff`]).
+//!
+//! Messages name the field or the object and say what to do; they never
+//! contain credentials (the backend and Secret code only ever put key
+//! *names* into messages). A missing bucket is retried with backoff rather
+//! than waited on: it may be created after the `BucketCors`.
+
+use crate::backend::{BackendError, ErrorKind};
+use crate::reconcile::{ErrorClass, ReconcileError};
+use std::time::Duration;
+
+/// A failed reconciliation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The spec cannot work (the engine or the controller refused it).
+    #[error("invalid spec: {0}")]
+    InvalidSpec(String),
+    /// The referenced Secret does not exist.
+    #[error(
+        "Secret `{namespace}/{name}` not found: create it, or fix spec.backend.credentialsSecretRef.name"
+    )]
+    SecretNotFound {
+        /// Namespace of the Secret.
+        namespace: String,
+        /// Name of the Secret.
+        name: String,
+    },
+    /// The Secret exists but lacks a key, or a value is not UTF-8.
+    #[error("Secret `{namespace}/{name}`: {problem}")]
+    SecretInvalid {
+        /// Namespace of the Secret.
+        namespace: String,
+        /// Name of the Secret.
+        name: String,
+        /// Which key is wrong and how to fix it (never a value).
+        problem: String,
+    },
+    /// The backend could not even be set up (bad endpoint, region...).
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// The shared reconcile core failed (validation, a backend call, the
+    /// read-back check, or the edge).
+    #[error(transparent)]
+    Reconcile(#[from] ReconcileError),
+    /// Edge publication is enabled in the spec but the operator has no
+    /// publisher (no Cloudflare settings).
+    #[error(
+        "spec.edge.enabled is true but this operator has no edge publisher: install the chart with edge.enabled=true, or set spec.edge.enabled to false"
+    )]
+    EdgeNotConfigured,
+    /// The edge publisher failed.
+    #[error("{message}")]
+    Edge {
+        /// What happened.
+        message: String,
+        /// Whether retrying may help.
+        transient: bool,
+    },
+    /// A Kubernetes API call failed.
+    #[error("Kubernetes API: {0}")]
+    Kube(#[source] Box<kube::Error>),
+    /// The finalizer machinery failed (adding or removing the finalizer).
+    #[error("finalizer: {0}")]
+    Finalizer(String),
+}
+
+impl From<kube::Error> for Error {
+    fn from(e: kube::Error) -> Self {
+        Error::Kube(Box::new(e))
+    }
+}
+
+impl Error {
+    /// The condition / Event / metric reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::InvalidSpec(_) => "InvalidSpec",
+            Error::SecretNotFound { .. } => "SecretNotFound",
+            Error::SecretInvalid { .. } => "SecretInvalid",
+            Error::Backend(e) => match e.kind {
+                ErrorKind::BucketNotFound => "BucketNotFound",
+                ErrorKind::AccessDenied => "AccessDenied",
+                ErrorKind::Refused => "BackendRefused",
+                ErrorKind::Transient => "BackendUnavailable",
+                ErrorKind::Other => "BackendError",
+            },
+            Error::Reconcile(e) => match e {
+                ReconcileError::Edge { .. } => "EdgePublishFailed",
+                ReconcileError::NotVerified { .. } => "NotVerified",
+                _ => match e.class() {
+                    ErrorClass::Invalid => "InvalidSpec",
+                    ErrorClass::Refused => "BackendRefused",
+                    ErrorClass::BucketNotFound => "BucketNotFound",
+                    ErrorClass::AccessDenied => "AccessDenied",
+                    ErrorClass::Transient => "BackendUnavailable",
+                    ErrorClass::Other => "BackendError",
+                },
+            },
+            Error::EdgeNotConfigured => "EdgeNotConfigured",
+            Error::Edge { .. } => "EdgePublishFailed",
+            Error::Kube(_) => "KubernetesApiError",
+            Error::Finalizer(_) => "FinalizerError",
+        }
+    }
+
+    /// True when only a change of the spec or the Secret can fix it.
+    pub fn is_terminal(&self) -> bool {
+        match self {
+            Error::InvalidSpec(_)
+            | Error::SecretNotFound { .. }
+            | Error::SecretInvalid { .. }
+            | Error::EdgeNotConfigured => true,
+            Error::Backend(e) => !matches!(
+                e.kind,
+                ErrorKind::Transient | ErrorKind::Other | ErrorKind::BucketNotFound
+            ),
+            // The core's own judgement: a bucket that does not exist yet may
+            // be created, so only invalid, refused and denied wait.
+            Error::Reconcile(e) => !e.is_retryable(),
+            Error::Edge { transient, .. } => !transient,
+            Error::Kube(_) | Error::Finalizer(_) => false,
+        }
+    }
+
+    /// How long the other side asked us to wait, when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Backend(e) => e.retry_after,
+            Error::Reconcile(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+}

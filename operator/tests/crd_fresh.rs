@@ -1,0 +1,59 @@
+//! The CRD checked in for the Helm chart is exactly what the Rust types
+//! generate, and `bucketcors crd` prints that same text. When a type changes,
+//! this test fails and prints the command that regenerates the file.
+
+use bucketcors_operator::crd::{CRD_PATH, crd_yaml};
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn checked_in_crd_matches_the_types() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(CRD_PATH);
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} ({e}); generate it with:\n  cargo run -p bucketcors-operator -- crd > {CRD_PATH}",
+            path.display()
+        )
+    });
+    let generated = crd_yaml();
+    if checked_in != generated {
+        let first = checked_in
+            .lines()
+            .zip(generated.lines())
+            .position(|(a, b)| a != b)
+            .map(|i| i + 1)
+            .unwrap_or_else(|| checked_in.lines().count().min(generated.lines().count()) + 1);
+        panic!(
+            "{CRD_PATH} is stale (first difference at line {first}); regenerate it with:\n  \
+             cargo run -p bucketcors-operator -- crd > {CRD_PATH}"
+        );
+    }
+}
+
+#[test]
+fn crd_command_prints_the_generated_crd() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bucketcors"))
+        .arg("crd")
+        .output()
+        .expect("run bucketcors crd");
+    assert!(
+        out.status.success(),
+        "bucketcors crd failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).expect("UTF-8");
+    assert_eq!(printed, crd_yaml());
+    // It is a CRD a cluster would take: the right kind, group and version.
+    let doc: serde_yaml::Value = serde_yaml::from_str(&printed).expect("YAML");
+    assert_eq!(doc["kind"].as_str(), Some("CustomResourceDefinition"));
+    assert_eq!(
+        doc["metadata"]["name"].as_str(),
+        Some("bucketcors.bucketcors.dev")
+    );
+    assert_eq!(
+        doc["spec"]["versions"][0]["name"].as_str(),
+        Some("v1alpha1")
+    );
+}
