@@ -34,7 +34,6 @@ mod ascii;
 pub mod canonical;
 pub mod compile;
 pub mod decision;
-pub mod doc_size;
 pub mod edge_record;
 pub mod error_body;
 pub mod explain;

@@ -4,7 +4,8 @@
 //!
 //! The checks, in the order they are reported:
 //! - configuration-wide: no rules, too many rules (OSS 10, S3 100), XML
-//!   document too large (OSS 16 KB, S3 64 KB, see [`crate::doc_size`]),
+//!   XML document too large (OSS 16 KB, S3 64 KB, measured on the document
+//!   [`crate::format::print`] produces, which is what the operator sends),
 //!   `responseVary` with S3 (S3 formats have no place for it);
 //! - per rule: `id` (S3: at most 255 characters; OSS: a warning, since OSS
 //!   has nowhere to keep it), origins (at least one; not empty; at most one
@@ -22,7 +23,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::canonical::canonical_rule;
-use crate::doc_size::xml_document_size;
+use crate::format::{Format, print};
 use crate::model::{CorsConfig, Dialect, Rule};
 use crate::pattern::Pattern;
 
@@ -185,7 +186,7 @@ pub fn validate(config: &CorsConfig, dialect: Dialect) -> Report {
             ),
         ));
     }
-    let size = xml_document_size(config, dialect);
+    let size = document_size(config, dialect);
     let max_size = max_document_bytes(dialect);
     if size > max_size {
         report.push(config_error(
@@ -211,6 +212,16 @@ pub fn validate(config: &CorsConfig, dialect: Dialect) -> Report {
     }
     check_duplicates_and_shadowing(&mut report, config, dialect);
     report
+}
+
+/// Bytes of the provider XML document for `config`: the printer's output,
+/// exactly what a PutBucketCors body carries.
+pub fn document_size(config: &CorsConfig, dialect: Dialect) -> usize {
+    let format = match dialect {
+        Dialect::Oss => Format::OssXml,
+        Dialect::S3 => Format::S3Xml,
+    };
+    print(config, format).len()
 }
 
 fn config_error(field: Option<&str>, message: String) -> Diagnostic {

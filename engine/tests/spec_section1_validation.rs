@@ -176,7 +176,7 @@ fn section1_limits_oss_10_rules_s3_100_rules() {
 
 #[test]
 fn section1_limits_oss_16kb_s3_64kb_document() {
-    // One rule with many origins: 300 origins of ~69 bytes of XML each is
+    // One rule with many origins: 300 origins of ~73 bytes (printed) of XML each is
     // about 21 KB, over OSS's limit and under S3's; 1000 are over S3's.
     let origins: Vec<String> = (0..300)
         .map(|i| format!("https://host-number-{i:04}.example.com"))
@@ -320,4 +320,41 @@ fn section1_compiled_new_refuses_an_invalid_configuration_with_its_report() {
     let c = config(vec![rule(&["*"], &["PATCH"], &[])]);
     let report = Compiled::new(&c, Dialect::S3).unwrap_err();
     assert_eq!(report, validate(&c, Dialect::S3));
+}
+
+#[test]
+fn section1_document_limit_is_exact_on_the_printed_document() {
+    use bucketcors_engine::format::{Format, print};
+    use bucketcors_engine::validate::document_size;
+    for (dialect, format, limit, count) in [
+        (Dialect::Oss, Format::OssXml, 16 * 1024, 200),
+        (Dialect::S3, Format::S3Xml, 64 * 1024, 1000),
+    ] {
+        // Many origins, then pad the last one so the document is exactly
+        // at the limit, then one byte over.
+        let mut origins: Vec<String> = (0..count)
+            .map(|i| format!("https://h{i}.example.com"))
+            .collect();
+        origins.push("https://pad".into());
+        let mut r = rule(&[], &["GET"], &[]);
+        r.allowed_origins = origins;
+        let mut c = config(vec![r]);
+        let base = document_size(&c, dialect);
+        assert_eq!(base, print(&c, format).len());
+        assert!(base < limit, "{dialect}: base {base}");
+        c.rules[0]
+            .allowed_origins
+            .last_mut()
+            .unwrap()
+            .push_str(&"a".repeat(limit - base));
+        assert_eq!(document_size(&c, dialect), limit);
+        assert!(validate(&c, dialect).is_valid(), "{dialect} at the limit");
+        c.rules[0].allowed_origins.last_mut().unwrap().push('a');
+        let e = only_error(&c, dialect);
+        assert!(
+            e.message.contains(&format!("would be {} bytes", limit + 1)),
+            "{}",
+            e.message
+        );
+    }
 }
