@@ -10,10 +10,10 @@
 //! ## Design
 //!
 //! A [`CorsConfig`] (an ordered list of [`Rule`]s, plus OSS's `ResponseVary`)
-//! is the model. It is what users write, in any of the [`format`]s. Before it
+//! is the model. It is what users write, in any of the [`format`](mod@format)s. Before it
 //! can answer requests it goes through two steps:
 //!
-//! 1. [`validate`] checks it against a [`Dialect`]'s limits and rules and
+//! 1. [`validate()`] checks it against a [`Dialect`]'s limits and rules and
 //!    returns every error at once, each naming the rule and field.
 //! 2. [`Compiled::new`] turns a valid configuration into a matcher: origins and
 //!    header patterns become prefix/suffix pairs (one `*` per pattern means no
@@ -23,12 +23,33 @@
 //!    configuration and the request and writes its headers and error body
 //!    lazily.
 //!
-//! [`explain`] is the slow, allocating twin of `decide`: for each rule it says
+//! [`explain()`] is the slow, allocating twin of `decide`: for each rule it says
 //! why it matched or not, in words.
 //!
 //! [`RuleSet`] is the one serialized form that travels from the operator to
 //! the edge: dialect, configuration and a content revision. Nothing outside
 //! this crate re-interprets rules.
+//!
+//! ## Where things live
+//!
+//! - [`pattern`]: the one-`*` origin/header pattern (prefix and suffix);
+//! - [`compile`]: [`Compiled`] and the first-match scan;
+//! - [`decision`]: [`Decision`], [`Outcome`], [`Refusal`] and the header
+//!   order; [`header_value`] and [`error_body`] produce values lazily;
+//! - [`canonical`](mod@canonical): what "same meaning" means, for revisions and duplicates.
+//!
+//! ```
+//! use bucketcors_engine::{Compiled, Dialect, Request, format};
+//! let config = format::parse_any(
+//!     "rules:\n- allowedOrigins: ['https://*.example.com']\n  allowedMethods: [GET]\n",
+//! )
+//! .expect("parses")
+//! .0;
+//! let compiled = Compiled::new(&config, Dialect::S3).expect("valid");
+//! let decision = compiled.decide(&Request::preflight("https://app.example.com", "GET"));
+//! assert_eq!(decision.status(), 200);
+//! assert!(decision.is_preflight());
+//! ```
 
 mod ascii;
 pub mod canonical;

@@ -3,7 +3,7 @@
 //!
 //! Values are kept as the user wrote them (strings, not enums), so that an
 //! invalid configuration can still be represented, printed and explained;
-//! [`crate::validate`] is what decides whether it is acceptable for a
+//! [`crate::validate()`] is what decides whether it is acceptable for a
 //! [`Dialect`].
 
 use serde::{Deserialize, Serialize};
