@@ -148,7 +148,10 @@ args_are_known() {
     echo "  \`bucketcors run --help\` failed:"; sed 's/^/    /' "$out/run-help.txt"
     return 1
   fi
-  $checks args-known "$out/run-help.txt" "$out/default.yaml" "$out/all-on.yaml"
+  $checks args-known "$out/run-help.txt" "$out/default.yaml" "$out/all-on.yaml" || return 1
+  # ...and the check bites on a flag the binary does not have.
+  render "$out/bogus-flag.yaml" --set 'operator.extraArgs={--no-such-flag=1}' || return 1
+  refuses "\`--no-such-flag\` is not an option" $checks args-known "$out/run-help.txt" "$out/bogus-flag.yaml"
 }
 check "the Deployment passes only flags \`bucketcors run\` knows" args_are_known
 
