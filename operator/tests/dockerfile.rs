@@ -2,8 +2,9 @@
 //! so this test reads it and holds it to what the workspace really builds:
 //! the package and `[[bin]]` it compiles exist (asked of `cargo metadata`),
 //! the file it copies is where that cargo command puts the binary, the
-//! entrypoint is the copied file, and the image user and port agree with the
-//! Helm chart's defaults.
+//! runtime image can run that binary (a glibc build on distroless `cc` of the
+//! same Debian release, or a static musl build), the entrypoint is the copied
+//! file, and the image user and port agree with the Helm chart's defaults.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -73,6 +74,19 @@ fn flag_value<'a>(words: &[&'a str], flag: &str) -> Option<&'a str> {
     })
 }
 
+/// The Debian release an image reference names (`bookworm` and `debian12` are one).
+fn debian_release(image: &str) -> Option<u32> {
+    [
+        ("bookworm", 12),
+        ("debian12", 12),
+        ("trixie", 13),
+        ("debian13", 13),
+    ]
+    .iter()
+    .find(|(name, _)| image.contains(name))
+    .map(|(_, version)| *version)
+}
+
 /// What `cargo metadata` says the operator package builds.
 fn operator_bins() -> Vec<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -136,10 +150,11 @@ fn dockerfile_copies_the_binary_the_workspace_builds() {
         "the build stage is named, so the runtime stage can copy from it: `{}`",
         from[0].args
     );
+    let build_image = from[0].args.as_str();
     let runtime_image = from.last().unwrap().args.as_str();
     assert!(
-        runtime_image.contains("distroless/static") || runtime_image.starts_with("scratch"),
-        "the runtime image is static/distroless: `{runtime_image}`"
+        runtime_image.contains("distroless/"),
+        "the runtime image is distroless (no shell, no package manager): `{runtime_image}`"
     );
 
     // Build args with defaults, as the cargo command sees them.
@@ -194,13 +209,34 @@ fn dockerfile_copies_the_binary_the_workspace_builds() {
         words.contains(&"--locked"),
         "the image builds with Cargo.lock as committed (--locked)"
     );
-    let triple =
-        flag_value(&words, "--target").expect("cargo build --target <triple> (static musl binary)");
-    assert!(
-        triple.ends_with("-linux-musl"),
-        "a static musl target for the static runtime image, got {triple}"
-    );
-    let built = format!("target/{triple}/{profile_dir}/{bin}");
+    // Where cargo puts the binary, and whether the runtime image can run it:
+    // a musl build is static (any distroless image); a host (glibc) build
+    // needs distroless `cc` on the Debian release the build image used.
+    let built = match flag_value(&words, "--target") {
+        Some(triple) => {
+            assert!(
+                triple.ends_with("-linux-musl") || runtime_image.contains("distroless/cc"),
+                "a {triple} binary needs glibc: use distroless/cc, or a -linux-musl target"
+            );
+            format!("target/{triple}/{profile_dir}/{bin}")
+        }
+        None => {
+            assert!(
+                runtime_image.contains("distroless/cc"),
+                "a glibc (host target) build needs distroless/cc at run time: `{runtime_image}`"
+            );
+            assert!(
+                debian_release(build_image).is_some(),
+                "the build image names its Debian release: `{build_image}`"
+            );
+            assert_eq!(
+                debian_release(build_image),
+                debian_release(runtime_image),
+                "build and runtime images are on the same Debian release (same glibc): `{build_image}` vs `{runtime_image}`"
+            );
+            format!("target/{profile_dir}/{bin}")
+        }
+    };
 
     // Where the build stage leaves the binary, then what the runtime copies.
     let staged = words
