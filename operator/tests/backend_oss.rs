@@ -566,3 +566,16 @@ async fn rrsa_sts_refusal_is_access_denied_without_the_token() {
     );
     assert!(!text.contains("secret-oidc-token"), "{text}");
 }
+
+#[test]
+fn debug_output_never_shows_the_secret() {
+    let client = OssClient::new(&OssSettings {
+        endpoint: Some("oss-cn-hangzhou.aliyuncs.com".into()),
+        credentials: keys(Some(TOKEN)),
+        ..OssSettings::default()
+    })
+    .unwrap();
+    let shown = format!("{client:?} {:?}", client.bucket("b1"));
+    assert!(shown.contains(AK), "{shown}");
+    assert!(!shown.contains(SK) && !shown.contains(TOKEN), "{shown}");
+}

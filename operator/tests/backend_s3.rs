@@ -143,3 +143,30 @@ async fn errors_are_classified() {
         Some(config())
     );
 }
+
+#[tokio::test]
+async fn debug_output_never_shows_the_secret() {
+    let secret = "s3-secret-that-must-not-leak-0123456789";
+    let keys = AccessKeys {
+        access_key_id: "GKvisible".into(),
+        secret_access_key: secret.into(),
+        session_token: Some("session-token-secret".into()),
+    };
+    let client = S3Client::new(&S3Settings {
+        endpoint: Some("http://127.0.0.1:9".into()),
+        region: Some("garage".into()),
+        path_style: true,
+        credentials: CredentialSource::Keys(keys.clone()),
+        max_attempts: Some(1),
+    })
+    .await;
+    let connector = bucketcors_operator::backend::Connector::new(
+        CredentialSource::Keys(keys.clone()),
+        CredentialSource::Keys(keys),
+    );
+    let shown = format!("{client:?} {:?} {connector:?}", client.bucket("b"));
+    assert!(
+        !shown.contains(secret) && !shown.contains("session-token-secret"),
+        "{shown}"
+    );
+}
