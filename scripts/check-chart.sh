@@ -89,6 +89,7 @@ refuses() {
 echo "helm $(helm version --short)"
 check "helm lint --strict (default values)" helm lint --strict "$chart"
 check "helm lint --strict (all-on values)" helm lint --strict "$chart" -f "$chart/ci/all-on-values.yaml"
+check "helm package" helm package "$chart" --destination "$out/package"
 check "helm template (default values)" render "$out/default.yaml"
 check "helm template (all-on values)" render "$out/all-on.yaml" -f "$chart/ci/all-on-values.yaml"
 check "kubernetes-validate (default values)" validate "$out/default.yaml"
