@@ -493,7 +493,7 @@ async fn rrsa_exchanges_the_oidc_token_and_refreshes_before_expiry() {
     std::fs::write(&token_file, "rotated-token").unwrap();
     let first = provider.credentials().await.unwrap();
     assert_eq!(first.access_key_id, "STS.key1", "still fresh");
-    // Force expiry: the cached keys were issued for an hour; ask STS for short ones.
+    // A provider whose STS answers with keys valid for 60 s (inside the 5-minute margin).
     let provider_short = RrsaProvider::new(
         RrsaSettings {
             role_arn: "acs:ram::1234567890:role/bucketcors".into(),
@@ -578,4 +578,106 @@ fn debug_output_never_shows_the_secret() {
     let shown = format!("{client:?} {:?}", client.bucket("b1"));
     assert!(shown.contains(AK), "{shown}");
     assert!(!shown.contains(SK) && !shown.contains(TOKEN), "{shown}");
+}
+
+/// The reconcile core on the OSS dialect: ResponseVary travels, and a
+/// second apply only reads.
+#[tokio::test]
+async fn reconcile_on_oss_is_idempotent() {
+    use bucketcors_operator::reconcile::{Change, Desired, Reconciler};
+    let (server, addr) = start().await;
+    let client = OssClient::new(&OssSettings {
+        endpoint: Some(format!("http://{addr}")),
+        region: Some("cn-hangzhou".into()),
+        path_style: true,
+        credentials: keys(None),
+        resolve_to: None,
+        max_attempts: Some(1),
+    })
+    .unwrap();
+    let bucket = client.bucket("b1");
+    let reconciler = Reconciler::new(&bucket);
+    let first = reconciler.apply(&Desired::new(config())).await.unwrap();
+    assert_eq!(first.change, Change::Created);
+    let second = reconciler.apply(&Desired::new(config())).await.unwrap();
+    assert_eq!(second.change, Change::Unchanged);
+    let methods: Vec<String> = server
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.method.clone())
+        .collect();
+    assert_eq!(
+        methods,
+        ["GET", "PUT", "GET", "GET"],
+        "read, write, read back; then one read"
+    );
+
+    // ResponseVary alone is a change on OSS.
+    let mut no_vary = config();
+    no_vary.response_vary = false;
+    assert_eq!(
+        reconciler
+            .apply(&Desired::new(no_vary))
+            .await
+            .unwrap()
+            .change,
+        Change::Updated
+    );
+    assert!(
+        server
+            .stored
+            .lock()
+            .unwrap()
+            .as_deref()
+            .unwrap()
+            .contains("<ResponseVary>false</ResponseVary>")
+    );
+}
+
+#[test]
+fn environment_credentials_keys_then_rrsa() {
+    use bucketcors_operator::backend::oss::credentials::from_lookup;
+    let http = bucketcors_operator::backend::oss::client::http_client(None);
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    let keys = from_lookup(
+        env(&[
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", "AK1"),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "SK1"),
+            ("ALIBABA_CLOUD_ROLE_ARN", "r"),
+        ]),
+        http.clone(),
+    )
+    .unwrap();
+    assert!(format!("{keys:?}").contains("StaticProvider") && !format!("{keys:?}").contains("SK1"));
+    let rrsa = from_lookup(
+        env(&[
+            ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1:role/r"),
+            (
+                "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+                "acs:ram::1:oidc-provider/p",
+            ),
+            (
+                "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+                "/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token",
+            ),
+        ]),
+        http.clone(),
+    )
+    .unwrap();
+    assert!(format!("{rrsa:?}").contains("RrsaProvider"));
+    let none = from_lookup(|_: &str| None, http).unwrap_err();
+    assert!(
+        !none.transient
+            && none.message.contains("ALIBABA_CLOUD_ACCESS_KEY_ID")
+            && none.message.contains("RRSA")
+    );
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 version="2.5.0"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-if command -v garage >/dev/null 2>&1 && garage --version 2>/dev/null | grep -q "v\?${version}\b"; then
+if command -v garage >/dev/null 2>&1 && garage --version 2>/dev/null | grep -qE "(^|[^0-9.])${version//./\\.}([^0-9.]|$)"; then
   echo "garage: $(garage --version | head -n1) already installed at $(command -v garage)"
   exit 0
 fi
