@@ -5,7 +5,7 @@
 //! `https://*.tenant{i}.example.com` (odd `i`), methods GET/PUT/HEAD,
 //! headers `x-amz-*` and `content-type`, exposes `ETag` and sets a max age.
 //! Requests target the LAST rule, so every rule is scanned (worst case).
-//! Preflights request three headers.
+//! Preflights request three headers, in the form browsers send.
 //!
 //! Both sides start from the same prebuilt `http::Request`
 //! (`engine_decision_only` shows the decision alone, without writing the
@@ -37,7 +37,9 @@ use tower::{Layer, Service, ServiceExt, service_fn};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 const SIZES: [usize; 3] = [1, 10, 100];
-const REQUESTED: &str = "X-Amz-Date, Content-Type, X-Amz-Content-Sha256";
+/// Access-Control-Request-Headers as browsers send it: Fetch lower-cases,
+/// sorts and comma-joins the names.
+const REQUESTED: &str = "content-type,x-amz-content-sha256,x-amz-date";
 
 fn origin_of_rule(i: usize) -> (String, String) {
     // (allowed origin as written, an origin the rule matches)

@@ -27,6 +27,19 @@ fn lower_word(x: u64) -> u64 {
     x | (upper >> 2)
 }
 
+/// True when `bytes` holds an ASCII upper-case letter.
+#[inline]
+pub(crate) fn has_upper(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = word(chunk);
+        if lower_word(x) != x {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(u8::is_ascii_uppercase)
+}
+
 /// Byte equality.
 #[inline]
 pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
@@ -121,6 +134,25 @@ mod tests {
                 );
                 assert_eq!(bytes_eq(a.as_bytes(), b.as_bytes()), a == b);
             }
+        }
+    }
+
+    #[test]
+    fn has_upper_agrees_with_std() {
+        for s in [
+            "",
+            "abc",
+            "x-amz-content-sha256",
+            "x-amz-content-sha25Z",
+            "Abcdefghij",
+            "é",
+            "@[`{",
+        ] {
+            assert_eq!(
+                has_upper(s.as_bytes()),
+                s.bytes().any(|b| b.is_ascii_uppercase()),
+                "{s:?}"
+            );
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::ascii::has_upper;
 use crate::request::RequestedHeaders;
 
 /// The value of one response header. Display it, or write it into a buffer
@@ -68,10 +69,16 @@ impl fmt::Display for HeaderValue<'_> {
     }
 }
 
-/// Writes `s` ASCII lower-cased without touching the heap: through a stack
-/// buffer in one write for names up to 64 bytes (every real header name),
-/// in runs between upper-case letters beyond that.
+/// Writes `s` ASCII lower-cased without touching the heap: as is when there
+/// is nothing to lower-case, else through a stack buffer in one write for
+/// names up to 64 bytes (every real header name), else in runs between
+/// upper-case letters.
 fn write_ascii_lowercase<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
+    // Browsers send the names lower-cased already (Fetch sorts and
+    // byte-lower-cases them), so this is the common case.
+    if !has_upper(s.as_bytes()) {
+        return out.write_str(s);
+    }
     let mut buf = [0u8; 64];
     if let Some(buf) = buf.get_mut(..s.len()) {
         buf.copy_from_slice(s.as_bytes());
