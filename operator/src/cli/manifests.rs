@@ -52,8 +52,13 @@ pub struct Loaded {
 
 /// Reads every path: a file, or a directory whose `*.yaml`, `*.yml` and
 /// `*.json` files are read in name order (not recursively, as `kubectl -f`).
+///
+/// Reading and splitting documents is sequential; the per-document checks
+/// (schema and CEL, which compile their patterns) run on every core, since
+/// a thousand manifests would otherwise spend most of an apply here.
 pub fn load(paths: &[PathBuf]) -> Loaded {
     let mut loaded = Loaded::default();
+    let mut documents: Vec<(String, serde_yaml::Value)> = Vec::new();
     for path in paths {
         if path.is_dir() {
             let mut files: Vec<PathBuf> = match std::fs::read_dir(path) {
@@ -76,16 +81,46 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
             };
             files.sort();
             for file in files {
-                load_file(&file, &mut loaded);
+                split_file(&file, &mut documents, &mut loaded);
             }
         } else {
-            load_file(path, &mut loaded);
+            split_file(path, &mut documents, &mut loaded);
+        }
+    }
+
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(documents.len().max(1));
+    let chunk = documents.len().div_ceil(threads).max(1);
+    let checked: Vec<Vec<(String, Result<Option<BucketCors>, String>)>> =
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = documents
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(source, doc)| (source.clone(), check(doc.clone())))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().expect("manifest checks do not panic"))
+                .collect()
+        });
+    for (source, result) in checked.into_iter().flatten() {
+        match result {
+            Ok(Some(object)) => loaded.manifests.push(Manifest { source, object }),
+            Ok(None) => loaded.skipped.push(source),
+            Err(message) => loaded.invalid.push(Invalid { source, message }),
         }
     }
     loaded
 }
 
-fn load_file(path: &Path, loaded: &mut Loaded) {
+/// Reads one file and splits it into its non-empty documents.
+fn split_file(path: &Path, documents: &mut Vec<(String, serde_yaml::Value)>, loaded: &mut Loaded) {
     let name = path.display().to_string();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -97,25 +132,22 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
             return;
         }
     };
-    let documents: Vec<serde_yaml::Value> = {
-        let mut documents = Vec::new();
-        for (index, document) in serde_yaml::Deserializer::from_str(&text).enumerate() {
-            match <serde_yaml::Value as serde::Deserialize>::deserialize(document) {
-                Ok(value) => documents.push(value),
-                Err(e) => {
-                    loaded.invalid.push(Invalid {
-                        source: format!("{name}#{}", index + 1),
-                        message: format!("not YAML: {e}"),
-                    });
-                    return;
-                }
+    let mut values = Vec::new();
+    for (index, document) in serde_yaml::Deserializer::from_str(&text).enumerate() {
+        match <serde_yaml::Value as serde::Deserialize>::deserialize(document) {
+            Ok(value) => values.push(value),
+            Err(e) => {
+                loaded.invalid.push(Invalid {
+                    source: format!("{name}#{}", index + 1),
+                    message: format!("not YAML: {e}"),
+                });
+                return;
             }
         }
-        documents
-    };
-    let several = documents.iter().filter(|d| !d.is_null()).count() > 1;
-    for (index, document) in documents.into_iter().enumerate() {
-        if document.is_null() {
+    }
+    let several = values.iter().filter(|d| !d.is_null()).count() > 1;
+    for (index, value) in values.into_iter().enumerate() {
+        if value.is_null() {
             continue;
         }
         let source = if several {
@@ -123,11 +155,7 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
         } else {
             name.clone()
         };
-        match check(document) {
-            Ok(Some(object)) => loaded.manifests.push(Manifest { source, object }),
-            Ok(None) => loaded.skipped.push(source),
-            Err(message) => loaded.invalid.push(Invalid { source, message }),
-        }
+        documents.push((source, value));
     }
 }
 
