@@ -2,7 +2,7 @@
 //! documents that are wrong: each error says where and what was expected
 //! (issue 2, item 2).
 
-use bucketcors_engine::format::{Format, ParseError, parse, parse_any, parse_document};
+use bucketcors_engine::format::{self, Format, ParseError, parse, parse_any, parse_document};
 use bucketcors_engine::{CorsConfig, Dialect, Rule};
 
 fn rule(origins: &[&str], methods: &[&str]) -> Rule {
@@ -326,4 +326,46 @@ fn empty_and_unknown_documents_are_refused() {
     assert!(e.message.contains("cannot tell the format"), "{e}");
     assert!(parse_any("---\n").is_err());
     assert!(parse_any("[1, 2]").is_err());
+}
+
+#[test]
+fn hostile_documents_are_errors_not_crashes() {
+    let deep_json = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep_object = format!(
+        "{{\"CORSRules\": {}{}}}",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
+    let deep_yaml = format!("rules: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep_xml = format!(
+        "<CORSConfiguration>{}{}</CORSConfiguration>",
+        "<CORSRule>".repeat(100_000),
+        "</CORSRule>".repeat(100_000)
+    );
+    // Exponential alias expansion ("billion laughs").
+    let mut laughs = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h"]
+        .windows(2)
+        .map(|w| (w[0], w[1]))
+    {
+        laughs.push_str(&format!("{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+    }
+    laughs.push_str("rules: *h\n");
+    let huge = format!("rules: []\n#{}", "x".repeat(format::MAX_DOCUMENT_BYTES));
+    for (text, format) in [
+        (deep_json.as_str(), Format::Json),
+        (deep_json.as_str(), Format::S3Json),
+        (deep_object.as_str(), Format::S3Json),
+        (deep_yaml.as_str(), Format::Yaml),
+        (deep_xml.as_str(), Format::S3Xml),
+        (deep_xml.as_str(), Format::OssXml),
+        (laughs.as_str(), Format::Yaml),
+        (huge.as_str(), Format::Yaml),
+        (huge.as_str(), Format::Json),
+    ] {
+        assert!(parse(text, format).is_err(), "{format}");
+        assert!(parse_any(text).is_err());
+    }
 }

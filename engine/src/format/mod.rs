@@ -188,7 +188,23 @@ pub fn parse_document(text: &str) -> Result<Document, ParseError> {
     parse_as(text, format)
 }
 
+/// The largest document any parser reads. Providers take at most 64 KB
+/// (S3) and 16 KB (OSS) of XML; this leaves room for manifests with
+/// comments and many documents while bounding the work a hostile file can
+/// cause.
+pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
+
 fn parse_as(text: &str, format: Format) -> Result<Document, ParseError> {
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(ParseError::new(
+            Some(format),
+            format!(
+                "the document is {} bytes; bucketcors reads at most {MAX_DOCUMENT_BYTES} bytes \
+                 (providers accept 16 KB for OSS and 64 KB for S3)",
+                text.len()
+            ),
+        ));
+    }
     match format {
         Format::OssXml => oss_xml::parse(text),
         Format::S3Xml => s3_xml::parse(text),

@@ -131,8 +131,41 @@ fn parse_json(text: &str) -> Result<Document, ParseError> {
     }
 }
 
+/// Deepest `[`/`{` nesting a YAML document may have. A configuration
+/// needs three or four levels; the YAML scanner's work grows with the square
+/// of the depth, so a hostile document of brackets could take minutes.
+const MAX_FLOW_DEPTH: usize = 64;
+
+/// Refuses YAML nested deeper than [`MAX_FLOW_DEPTH`] brackets. Counting
+/// every bracket, quoted or not, over-counts only for values that open
+/// brackets without closing them, which no origin, method or header does.
+fn check_flow_depth(text: &str) -> Result<(), ParseError> {
+    let mut depth = 0usize;
+    for (offset, byte) in text.bytes().enumerate() {
+        match byte {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Err(ParseError::new(
+                        Some(Format::Yaml),
+                        format!(
+                            "brackets nested more than {MAX_FLOW_DEPTH} deep; expected a \
+                             configuration (a few levels)"
+                        ),
+                    )
+                    .at_offset(text, offset));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn parse_yaml(text: &str) -> Result<Document, ParseError> {
     let format = Format::Yaml;
+    check_flow_depth(text)?;
     // First pass: the shape of every document, skipping empty ones.
     let mut shapes = Vec::new();
     for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
