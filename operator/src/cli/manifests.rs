@@ -92,23 +92,22 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
         .map_or(1, |n| n.get())
         .min(documents.len().max(1));
     let chunk = documents.len().div_ceil(threads).max(1);
-    let checked: Vec<Vec<(String, Result<Option<BucketCors>, String>)>> =
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = documents
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(source, doc)| (source.clone(), check(doc.clone())))
-                            .collect::<Vec<_>>()
-                    })
+    let checked: Vec<Vec<Checked>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = documents
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(source, doc)| (source.clone(), check(doc.clone())))
+                        .collect::<Vec<_>>()
                 })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().expect("manifest checks do not panic"))
-                .collect()
-        });
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("manifest checks do not panic"))
+            .collect()
+    });
     for (source, result) in checked.into_iter().flatten() {
         match result {
             Ok(Some(object)) => loaded.manifests.push(Manifest { source, object }),
@@ -158,6 +157,9 @@ fn split_file(path: &Path, documents: &mut Vec<(String, serde_yaml::Value)>, loa
         documents.push((source, value));
     }
 }
+
+/// One document's verdict: the resource, `None` for other kinds, or the problems.
+type Checked = (String, Result<Option<BucketCors>, String>);
 
 /// `Ok(None)` for other kinds; the API server's checks otherwise.
 fn check(document: serde_yaml::Value) -> Result<Option<BucketCors>, String> {
