@@ -337,3 +337,76 @@ fn backend_errors_exit_2_without_secrets_and_credentials_file_works() {
         "{err}"
     );
 }
+
+/// A manifest with `edge.enabled` is published through the Cloudflare KV
+/// API when the Cloudflare settings are given; here the API is a local
+/// server that records the writes.
+#[test]
+fn apply_publishes_enabled_edges_through_the_cloudflare_api() {
+    use std::sync::{Arc, Mutex};
+    let garage = Garage::start(&["media"]).expect("start Garage");
+    let writes: Arc<Mutex<Vec<(String, String, Option<String>)>>> = Arc::default();
+    let recorded = writes.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.spawn(async move {
+        let app = axum::Router::new().fallback(
+            move |method: axum::http::Method, uri: axum::http::Uri, headers: axum::http::HeaderMap, body: String| {
+                let recorded = recorded.clone();
+                async move {
+                    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                    recorded.lock().unwrap().push((format!("{method} {}", uri.path()), body, auth));
+                    axum::Json(serde_json::json!({"success": true, "errors": [], "messages": [], "result": null}))
+                }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        tx.send(listener.local_addr().unwrap()).unwrap();
+        axum::serve(listener, app).await.unwrap();
+    });
+    let api = rx.recv().unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.yaml");
+    let mut yaml = manifest(&garage, "media", "media", "https://a.example", "PUT");
+    yaml.push_str("  edge:\n    enabled: true\n    hosts: [media.example.com]\n");
+    std::fs::write(&file, yaml).unwrap();
+
+    let token = "cf-token-never-printed";
+    let output = Command::new(env!("CARGO_BIN_EXE_bucketcors"))
+        .args(["apply", "-f", file.to_str().unwrap()])
+        .args(["--cloudflare-api-url", &format!("http://{api}/client/v4")])
+        .args([
+            "--cloudflare-account-id",
+            "acc123",
+            "--cloudflare-namespace-id",
+            "ns456",
+        ])
+        .env("CLOUDFLARE_API_TOKEN", token)
+        .env("AWS_ACCESS_KEY_ID", &garage.key().access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &garage.key().secret_access_key)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let (out, err) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}\n{err}");
+    assert!(
+        out.contains("created") && out.contains("edge published sha256:"),
+        "{out}"
+    );
+    assert!(!out.contains(token) && !err.contains(token));
+
+    let writes = writes.lock().unwrap().clone();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    let (request, body, auth) = &writes[0];
+    assert!(
+        request.starts_with("PUT /client/v4/accounts/acc123/storage/kv/namespaces/ns456/values/"),
+        "{request}"
+    );
+    assert!(request.contains("media.example.com"), "{request}");
+    assert_eq!(auth.as_deref(), Some(format!("Bearer {token}").as_str()));
+    assert!(
+        body.contains("https://a.example") && body.contains("sha256:"),
+        "{body}"
+    );
+}
