@@ -1,0 +1,11 @@
+//! Helpers shared by the system, fault and bad-input tests. Each test binary
+//! includes this module and uses part of it, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+pub mod cli;
+pub mod edge_kv;
+pub mod fault_proxy;
+pub mod oss_standin;
+pub mod raw_http;
+pub mod stub_origin;
+pub mod world;
