@@ -370,12 +370,21 @@ fn eval_json_has_the_documented_shape() {
             "Access-Control-Request-Method: PUT",
         ],
     );
-    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut sorted = keys.clone();
-    sorted.sort();
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
     assert_eq!(
-        sorted,
+        keys,
         ["body", "explanation", "headers", "matched_rule", "status"]
+    );
+    // One line, fields in the documented order.
+    let run = eval(dir.path(), "s3", S3_YAML, &["--method", "GET", "--json"]);
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with(
+            r#"{"status":200,"headers":[],"body":null,"matched_rule":null,"explanation":["#
+        ),
+        "{}",
+        run.stdout
     );
     assert_eq!(v["status"], 200);
     assert_eq!(v["matched_rule"], 0);

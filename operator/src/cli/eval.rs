@@ -44,6 +44,16 @@ pub struct Args {
     pub json: bool,
 }
 
+/// The `--json` output, fields in the documented order.
+#[derive(serde::Serialize)]
+struct JsonOutput<'a> {
+    status: u16,
+    headers: &'a [(&'a str, String)],
+    body: Option<&'a str>,
+    matched_rule: Option<usize>,
+    explanation: &'a [String],
+}
+
 /// `--resource`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ResourceArg {
@@ -115,14 +125,15 @@ pub fn run(args: &Args) -> ExitCode {
     let explanation = explain(&compiled, &request);
 
     if args.json {
-        let out = serde_json::json!({
-            "status": decision.status(),
-            "headers": headers,
-            "body": body,
-            "matched_rule": decision.matched_rule(),
-            "explanation": explanation,
-        });
-        println!("{out}");
+        let out = JsonOutput {
+            status: decision.status(),
+            headers: &headers,
+            body: body.as_deref(),
+            matched_rule: decision.matched_rule(),
+            explanation: &explanation.lines,
+        };
+        // Serializing strings and numbers cannot fail.
+        println!("{}", serde_json::to_string(&out).unwrap_or_default());
     } else {
         let status = decision.status();
         println!("HTTP/1.1 {status} {}", reason(status));
