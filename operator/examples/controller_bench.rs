@@ -199,7 +199,7 @@ async fn run(args: &[String]) {
 async fn run_core(garage: &GarageInfo, objects: Vec<BucketCors>, concurrency: u16) -> usize {
     let source = CredentialSource::Keys(garage.keys.clone());
     let connector = Arc::new(Connector::new(source.clone(), source));
-    let done = futures::stream::iter(objects)
+    futures::stream::iter(objects)
         .map(|obj| {
             let connector = connector.clone();
             async move {
@@ -216,8 +216,7 @@ async fn run_core(garage: &GarageInfo, objects: Vec<BucketCors>, concurrency: u1
         .buffer_unordered(usize::from(concurrency))
         .filter(|ok| futures::future::ready(*ok))
         .count()
-        .await;
-    done
+        .await
 }
 
 /// The controller against the mock API server.

@@ -38,6 +38,7 @@ async fn cluster() -> Client {
              KUBECONFIG=... cargo test -p bucketcors-e2e --test k8s_e2e -- --ignored"
         );
     };
+    bucketcors_operator::cli::run::install_tls_provider();
     let client = Client::try_default().await.unwrap_or_else(|e| {
         panic!(
             "KUBECONFIG={}: cannot build a client: {e}",

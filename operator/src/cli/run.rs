@@ -68,8 +68,17 @@ pub struct Args {
     pub concurrency: u16,
 }
 
+/// Selects rustls's process-wide crypto provider. Two providers (ring via
+/// kube, aws-lc-rs via the AWS SDK) are compiled in, and rustls refuses to
+/// guess; without this the Kubernetes client panics on first use. Calling it
+/// again is harmless.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Runs the operator until SIGTERM.
 pub fn run(args: &Args) -> ExitCode {
+    install_tls_provider();
     telemetry::init_logging(args.log_format == LogFormat::Json, &args.log_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

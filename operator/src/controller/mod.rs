@@ -224,8 +224,17 @@ pub async fn run(
         .touched_objects();
     let ready_reader = reader.clone();
     tokio::spawn(async move {
-        if ready_reader.wait_until_ready().await.is_ok() {
-            on_ready();
+        // The store's readiness is a one-shot with a single waker, which the
+        // controller itself also waits on; re-polling on a short timer means
+        // this wait cannot be the one left without a wake-up.
+        loop {
+            match tokio::time::timeout(Duration::from_millis(200), ready_reader.wait_until_ready())
+                .await
+            {
+                Ok(Ok(())) => return on_ready(),
+                Ok(Err(_)) => return,
+                Err(_) => continue,
+            }
         }
     });
     let mapper_ctx = ctx.clone();
