@@ -19,6 +19,8 @@ fn value() -> impl Strategy<Value = String> {
         ])
         .prop_map(str::to_owned),
         2 => any::<String>(),
+        // Deep runs of brackets must not trip the YAML depth bound.
+        1 => "[a-z :#-]{0,3}[\\[{]{60,80}[a-z ]{0,3}[\\]}]{0,3}",
     ]
 }
 

@@ -42,6 +42,7 @@ mod s3_json;
 mod s3_xml;
 mod spec;
 mod xml;
+mod yaml_depth;
 
 pub use detect::detect;
 pub use error::ParseError;

@@ -26,6 +26,7 @@
 use serde::Deserialize;
 
 use super::error::{from_json, from_json_at, from_yaml};
+use super::yaml_depth::{MAX_FLOW_DEPTH, too_deep_at};
 use super::{Document, Format, ParseError};
 use crate::model::{CorsConfig, Dialect, Rule};
 
@@ -131,36 +132,20 @@ fn parse_json(text: &str) -> Result<Document, ParseError> {
     }
 }
 
-/// Deepest `[`/`{` nesting a YAML document may have. A configuration
-/// needs three or four levels; the YAML scanner's work grows with the square
-/// of the depth, so a hostile document of brackets could take minutes.
-const MAX_FLOW_DEPTH: usize = 64;
-
-/// Refuses YAML nested deeper than [`MAX_FLOW_DEPTH`] brackets. Counting
-/// every bracket, quoted or not, over-counts only for values that open
-/// brackets without closing them, which no origin, method or header does.
+/// Refuses YAML nested deeper than the flow-depth bound (see
+/// [`super::yaml_depth`]).
 fn check_flow_depth(text: &str) -> Result<(), ParseError> {
-    let mut depth = 0usize;
-    for (offset, byte) in text.bytes().enumerate() {
-        match byte {
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_FLOW_DEPTH {
-                    return Err(ParseError::new(
-                        Some(Format::Yaml),
-                        format!(
-                            "brackets nested more than {MAX_FLOW_DEPTH} deep; expected a \
-                             configuration (a few levels)"
-                        ),
-                    )
-                    .at_offset(text, offset));
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+    match too_deep_at(text) {
+        None => Ok(()),
+        Some(offset) => Err(ParseError::new(
+            Some(Format::Yaml),
+            format!(
+                "brackets nested more than {MAX_FLOW_DEPTH} deep; expected a configuration \
+                 (a few levels)"
+            ),
+        )
+        .at_offset(text, offset)),
     }
-    Ok(())
 }
 
 fn parse_yaml(text: &str) -> Result<Document, ParseError> {
