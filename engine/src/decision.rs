@@ -193,9 +193,33 @@ impl<'c, 'r> Decision<'c, 'r> {
     /// are the whole header set; for an actual request they are the ones to
     /// add (after removing every `Access-Control-*` the bucket sent).
     pub fn headers(&self) -> Headers<'_> {
+        let s3 = self.compiled.dialect == Dialect::S3;
+        let (rule, any_origin) = match self.outcome {
+            Outcome::Allowed { rule, any_origin } => (Some(&self.compiled.rules[rule]), any_origin),
+            _ => (None, false),
+        };
+        let allow_headers = self
+            .request
+            .request_headers
+            .filter(|_| rule.is_some() && self.is_preflight())
+            .filter(|_| self.request.requested_headers().next().is_some());
+        let vary = if s3 {
+            rule.map(|_| S3_VARY)
+        } else {
+            self.compiled.response_vary.then_some(OSS_VARY)
+        };
         Headers {
-            decision: self,
             next: 0,
+            refused: matches!(self.outcome, Outcome::Refused(_)),
+            rule,
+            allow_origin: if s3 && any_origin {
+                "*"
+            } else {
+                self.request.origin.unwrap_or_default()
+            },
+            credentials: s3 && !any_origin,
+            allow_headers,
+            vary,
         }
     }
 
@@ -227,84 +251,61 @@ impl<'c, 'r> Decision<'c, 'r> {
     {
         self.body().map(|b| b.with_request_id(request_id))
     }
-
-    fn rule(&self) -> Option<&'c CompiledRule> {
-        self.matched_rule().map(|i| &self.compiled.rules[i])
-    }
-
-    fn slot(&self, slot: Slot) -> Option<(&'static str, HeaderValue<'_>)> {
-        let s3 = self.compiled.dialect == Dialect::S3;
-        let any_origin = matches!(
-            self.outcome,
-            Outcome::Allowed {
-                any_origin: true,
-                ..
-            }
-        );
-        let text = HeaderValue::Text;
-        match slot {
-            Slot::ContentType => matches!(self.outcome, Outcome::Refused(_))
-                .then_some(("Content-Type", text("application/xml"))),
-            Slot::AllowOrigin => {
-                let _ = self.rule()?;
-                let origin = self.request.origin.unwrap_or_default();
-                let value = if s3 && any_origin { "*" } else { origin };
-                Some(("Access-Control-Allow-Origin", text(value)))
-            }
-            Slot::AllowCredentials => {
-                let _ = self.rule()?;
-                (s3 && !any_origin).then_some(("Access-Control-Allow-Credentials", text("true")))
-            }
-            Slot::AllowMethods => {
-                let rule = self.rule()?;
-                Some(("Access-Control-Allow-Methods", text(&rule.allow_methods)))
-            }
-            Slot::AllowHeaders => {
-                let _ = self.rule()?;
-                let raw = self.request.request_headers?;
-                (self.is_preflight() && self.request.requested_headers().next().is_some())
-                    .then_some((
-                        "Access-Control-Allow-Headers",
-                        HeaderValue::RequestedHeaders(raw),
-                    ))
-            }
-            Slot::ExposeHeaders => {
-                let value = self.rule()?.expose_headers.as_deref()?;
-                Some(("Access-Control-Expose-Headers", text(value)))
-            }
-            Slot::MaxAge => {
-                let value = self.rule()?.max_age.as_deref()?;
-                Some(("Access-Control-Max-Age", text(value)))
-            }
-            Slot::Vary => {
-                if s3 {
-                    self.is_allowed().then_some(("Vary", text(S3_VARY)))
-                } else {
-                    self.compiled
-                        .response_vary
-                        .then_some(("Vary", text(OSS_VARY)))
-                }
-            }
-        }
-    }
 }
 
 /// Iterator over a decision's response headers: `(name, value)` pairs,
-/// names in canonical case. Never allocates.
+/// names in canonical case. Never allocates: everything it needs is
+/// resolved when it is created, so each step is a slot check.
 #[derive(Debug, Clone)]
 pub struct Headers<'d> {
-    decision: &'d Decision<'d, 'd>,
     next: usize,
+    refused: bool,
+    rule: Option<&'d CompiledRule>,
+    allow_origin: &'d str,
+    credentials: bool,
+    allow_headers: Option<&'d str>,
+    vary: Option<&'static str>,
 }
 
 impl<'d> Iterator for Headers<'d> {
     type Item = (&'static str, HeaderValue<'d>);
 
     fn next(&mut self) -> Option<Self::Item> {
+        let text = HeaderValue::Text;
         while let Some(&slot) = SLOTS.get(self.next) {
             self.next += 1;
-            if let Some(header) = self.decision.slot(slot) {
-                return Some(header);
+            let header = match (slot, self.rule) {
+                (Slot::ContentType, _) if self.refused => {
+                    Some(("Content-Type", text("application/xml")))
+                }
+                (Slot::AllowOrigin, Some(_)) => {
+                    Some(("Access-Control-Allow-Origin", text(self.allow_origin)))
+                }
+                (Slot::AllowCredentials, Some(_)) if self.credentials => {
+                    Some(("Access-Control-Allow-Credentials", text("true")))
+                }
+                (Slot::AllowMethods, Some(rule)) => {
+                    Some(("Access-Control-Allow-Methods", text(&rule.allow_methods)))
+                }
+                (Slot::AllowHeaders, Some(_)) => self.allow_headers.map(|raw| {
+                    (
+                        "Access-Control-Allow-Headers",
+                        HeaderValue::RequestedHeaders(raw),
+                    )
+                }),
+                (Slot::ExposeHeaders, Some(rule)) => rule
+                    .expose_headers
+                    .as_deref()
+                    .map(|v| ("Access-Control-Expose-Headers", text(v))),
+                (Slot::MaxAge, Some(rule)) => rule
+                    .max_age
+                    .as_deref()
+                    .map(|v| ("Access-Control-Max-Age", text(v))),
+                (Slot::Vary, _) => self.vary.map(|v| ("Vary", text(v))),
+                _ => None,
+            };
+            if header.is_some() {
+                return header;
             }
         }
         None
