@@ -16,19 +16,26 @@ fn piece() -> impl Strategy<Value = String> {
     "[ab.:]{0,4}"
 }
 
+/// Origins requests use often, so that patterns hit them.
+const ORIGINS: [&str; 6] = ["a.b", "a:b", "ab.a", "b", "a.b.b", "ba:a"];
+
 fn origin_pattern() -> impl Strategy<Value = String> {
     prop_oneof![
         1 => Just("*".to_string()),
-        3 => (piece(), piece()).prop_map(|(p, s)| format!("{p}*{s}")),
-        3 => "[ab.:]{1,6}",
+        3 => prop::sample::select(ORIGINS.to_vec()).prop_map(String::from),
+        2 => prop::sample::select(vec!["a*", "*b", "a*b", "*.b", "ab*a", "*:a"])
+            .prop_map(String::from),
+        2 => (piece(), piece()).prop_map(|(p, s)| format!("{p}*{s}")),
+        2 => "[ab.:]{1,6}",
     ]
 }
 
 fn header_pattern() -> impl Strategy<Value = String> {
     prop_oneof![
         1 => Just("*".to_string()),
-        3 => ("[xXaB-]{0,3}", "[xXaB-]{0,3}").prop_map(|(p, s)| format!("{p}*{s}")),
-        3 => "[xXaB-]{1,4}",
+        3 => prop::sample::select(vec!["x-*", "x-a", "X-B", "b", "*-a"]).prop_map(String::from),
+        2 => ("[xXaB-]{0,3}", "[xXaB-]{0,3}").prop_map(|(p, s)| format!("{p}*{s}")),
+        2 => "[xXaB-]{1,4}",
     ]
 }
 
@@ -89,18 +96,26 @@ fn request() -> impl Strategy<Value = RefRequest> {
         1 => Just("get".to_string()),
         1 => Just("PATCH".to_string()),
     ];
-    let names = prop::collection::vec(("[ \t]{0,1}", "[xXaB-]{0,4}", "[ \t]{0,1}"), 0..4).prop_map(
-        |parts| {
-            parts
-                .into_iter()
-                .map(|(a, n, b)| format!("{a}{n}{b}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        },
-    );
+    let name = prop_oneof![
+        2 => prop::sample::select(vec!["x-a", "X-A", "b", "x-b", "B"]).prop_map(String::from),
+        1 => "[xXaB-]{0,4}",
+    ];
+    let names = prop::collection::vec(("[ \t]{0,1}", name, "[ \t]{0,1}"), 0..4).prop_map(|parts| {
+        parts
+            .into_iter()
+            .map(|(a, n, b)| format!("{a}{n}{b}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    });
     (
         method,
-        prop::option::weighted(0.9, "[ab.:]{0,7}"),
+        prop::option::weighted(
+            0.9,
+            prop_oneof![
+                3 => prop::sample::select(ORIGINS.to_vec()).prop_map(String::from),
+                1 => "[ab.:]{0,7}",
+            ],
+        ),
         prop::option::weighted(0.7, acrm),
         prop::option::weighted(0.5, names),
         any::<bool>(),
@@ -149,4 +164,89 @@ proptest! {
             prop_assert_eq!(got.matched_rule, want.matched_rule, "rule for {:?}", r);
         }
     }
+}
+
+/// The property above is only as good as its inputs: check that the
+/// generators produce every kind of answer often enough (matched and
+/// refused preflights, actual requests with and without CORS headers, both
+/// dialects, `*` answers and echoed origins, requested headers).
+#[test]
+fn generators_cover_every_kind_of_answer() {
+    use bucketcors_engine::Outcome;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    let mut runner = TestRunner::deterministic();
+    let (mut allowed_pre, mut refused, mut allowed_actual, mut no_cors) = (0, 0, 0, 0);
+    let (mut star, mut echoed, mut with_headers, mut oss, mut s3) = (0, 0, 0, 0, 0);
+    let mut decided = 0;
+    for _ in 0..3000 {
+        let (config, dialect) = config_and_dialect()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        let r = request().new_tree(&mut runner).unwrap().current();
+        let compiled = match &config {
+            Some(c) if validate(c, dialect).is_valid() => Compiled::new(c, dialect).unwrap(),
+            Some(_) => continue,
+            None => Compiled::none(dialect),
+        };
+        let request = Request {
+            method: &r.method,
+            origin: r.origin.as_deref(),
+            request_method: r.acrm.as_deref(),
+            request_headers: r.acrh.as_deref(),
+            resource: r.resource,
+        };
+        let d = compiled.decide(&request);
+        decided += 1;
+        match (dialect, d.outcome()) {
+            (Dialect::Oss, _) => oss += 1,
+            (Dialect::S3, _) => s3 += 1,
+        }
+        match d.outcome() {
+            Outcome::Allowed { any_origin, .. } => {
+                if any_origin {
+                    star += 1
+                } else {
+                    echoed += 1
+                }
+                if d.is_preflight() {
+                    allowed_pre += 1;
+                    if d.headers()
+                        .any(|(n, _)| n == "Access-Control-Allow-Headers")
+                    {
+                        with_headers += 1;
+                    }
+                } else {
+                    allowed_actual += 1;
+                }
+            }
+            Outcome::Refused(_) => refused += 1,
+            Outcome::NoCors => no_cors += 1,
+        }
+    }
+    let share = |n: usize| n * 100 / decided.max(1);
+    let counts = [
+        ("allowed preflight", allowed_pre),
+        ("refused", refused),
+        ("allowed actual", allowed_actual),
+        ("no cors", no_cors),
+        ("star answer", star),
+        ("echoed origin", echoed),
+        ("oss", oss),
+        ("s3", s3),
+    ];
+    println!("{decided} decided: {counts:?}, {with_headers} allowed preflights with headers");
+    for (what, n) in counts {
+        assert!(share(n) >= 3, "{what}: {n} of {decided} ({counts:?})");
+    }
+    assert!(
+        with_headers >= 20,
+        "allowed preflights with headers: {with_headers}"
+    );
+    assert!(
+        decided >= 1500,
+        "only {decided} of 3000 configurations were valid"
+    );
 }
