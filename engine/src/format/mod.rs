@@ -15,20 +15,23 @@
 //! strict about shape (unknown elements and fields are errors, so a typo such
 //! as `AllowedOrigins` in XML is caught rather than silently ignored) but
 //! never judges values: `DELETE2` or an origin with a path parse fine and are
-//! left to [`crate::validate`], which can name the rule and field and say what
+//! left to [`crate::validate()`], which can name the rule and field and say what
 //! to do. Values are kept byte for byte (no trimming), so that printing and
 //! parsing again gives back the same configuration: every format round-trips
 //! what it can hold.
 //!
 //! What a format cannot hold (a rule ID in OSS XML, `ResponseVary` in the S3
 //! formats, a NUL character in XML) is not dropped silently: [`losses`] lists
-//! it before [`print`] is called, so `bucketcors convert` can refuse.
+//! it before [`print()`] is called, so `bucketcors convert` can refuse.
 //!
 //! Parsing is not on any hot path, but it reads user files and provider
 //! responses, so it must never panic: the XML reader is a flat state machine
 //! (the expected document is three levels deep, so nothing recurses), and
-//! the JSON and YAML readers keep their libraries' recursion limits. The
-//! `fuzz/` targets at the workspace root exercise every parser.
+//! the JSON and YAML readers keep their libraries' recursion limits. Work is
+//! bounded too: documents over [`MAX_DOCUMENT_BYTES`] are refused, and so is
+//! YAML nested more than 64 brackets deep, whose scanning time grows with
+//! the square of the depth. The `fuzz/` targets at the workspace root
+//! exercise every parser.
 //!
 //! Besides the spec shape, the YAML and JSON readers accept a whole
 //! `BucketCors` manifest (`kind: BucketCors`, rules under `spec`), because
@@ -160,7 +163,7 @@ pub struct Document {
 ///
 /// # Errors
 /// A [`ParseError`] naming the line/column or field path and what was
-/// expected there. Values are not judged here; see [`crate::validate`].
+/// expected there. Values are not judged here; see [`crate::validate()`].
 pub fn parse(text: &str, format: Format) -> Result<CorsConfig, ParseError> {
     parse_as(text, format).map(|doc| doc.config)
 }
