@@ -1,12 +1,7 @@
 //! Shared code of the fuzz targets: the invariants live in [`checks`], a
-//! file the engine's regression tests include as is.
+//! file the engine's regression tests (`engine/tests/fuzz_regressions.rs`)
+//! include as is.
 
-#[path = "checks.rs"]
-mod checks_impl;
+pub mod checks;
 
-pub use checks_impl::{ConfigSource, Input, check_eval, check_parser, check_round_trips};
-
-/// The checks, for targets that want the module path.
-pub mod checks {
-    pub use super::checks_impl::*;
-}
+pub use checks::{ConfigSource, Input, check_eval, check_parser, check_round_trips};
