@@ -466,6 +466,9 @@ async fn edge_without_a_publisher_is_refused_before_the_bucket_is_written() {
     let error = finish(task).await.unwrap_err();
     api.done().await;
     assert_eq!(condition(&status, "Ready")["status"], "False");
+    assert_eq!(condition(&status, "Ready")["reason"], "EdgeNotConfigured");
+    assert_eq!(condition(&status, "EdgePublished")["status"], "False");
+    assert_eq!(condition(&status, "BackendSynced")["status"], "Unknown");
     assert_eq!(
         error_policy(Arc::new(obj), &error, ctx),
         Action::await_change()

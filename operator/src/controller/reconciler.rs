@@ -290,6 +290,21 @@ async fn fail(
     let message = error.to_string();
     let outcome = outcome.unwrap_or_else(|| {
         let edge_on = obj.spec.edge.as_ref().is_some_and(|e| e.enabled);
+        if matches!(error, Error::EdgeNotConfigured) {
+            // Refused before the bucket was touched: the bucket's state is
+            // not known, the edge's problem is.
+            return Outcome {
+                backend: Verdict::unknown(
+                    "NotAttempted",
+                    "the bucket is written once the edge can be published too",
+                ),
+                edge: Verdict::failed(error.reason(), message.clone()),
+                applied_revision: old.applied_revision.clone(),
+                edge_revision: old.edge_revision.clone(),
+                synced: false,
+                rule_count: obj.spec.rules.len(),
+            };
+        }
         Outcome {
             backend: Verdict::failed(error.reason(), message.clone()),
             edge: if edge_on {

@@ -91,30 +91,28 @@ pub struct Outcome {
 pub fn build(obj: &BucketCors, outcome: &Outcome, now: Timestamp) -> BucketCorsStatus {
     let old = obj.status.clone().unwrap_or_default();
     let generation = obj.meta().generation;
-    let ready = if outcome.backend.status == "True" && outcome.edge.status == "True" {
+    // Ready is True when both are; otherwise it repeats the first False
+    // condition (the bucket before the edge), else the first Unknown one.
+    let parts = [&outcome.backend, &outcome.edge];
+    let ready = if parts.iter().all(|v| v.status == "True") {
         Verdict::ok(
             "Synced",
             "the bucket holds the rules and the edge is up to date",
         )
-    } else if outcome.backend.status != "True" {
-        Verdict {
-            status: if outcome.backend.status == "False" {
-                "False"
-            } else {
-                "Unknown"
-            },
-            reason: outcome.backend.reason.clone(),
-            message: outcome.backend.message.clone(),
-        }
     } else {
+        let cause = parts
+            .iter()
+            .find(|v| v.status == "False")
+            .or_else(|| parts.iter().find(|v| v.status != "True"))
+            .expect("one part is not True");
         Verdict {
-            status: if outcome.edge.status == "False" {
+            status: if cause.status == "False" {
                 "False"
             } else {
                 "Unknown"
             },
-            reason: outcome.edge.reason.clone(),
-            message: outcome.edge.message.clone(),
+            reason: cause.reason.clone(),
+            message: cause.message.clone(),
         }
     };
     let condition = |type_: &str, v: &Verdict| -> Condition {
