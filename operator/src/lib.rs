@@ -6,10 +6,10 @@
 //! ([`edge`]), the Kubernetes controller ([`controller`]) and the command
 //! line ([`cli`]).
 
-pub mod crd;
 pub mod backend;
-pub mod reconcile;
-pub mod edge;
-pub mod controller;
 pub mod cli;
+pub mod controller;
+pub mod crd;
+pub mod edge;
+pub mod reconcile;
 pub mod telemetry;
