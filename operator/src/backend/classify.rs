@@ -57,7 +57,9 @@ pub fn advice(kind: ErrorKind) -> &'static str {
             "check the access key and its permission to read and write the bucket's CORS configuration"
         }
         ErrorKind::Refused => "the provider refused the configuration; fix the rules",
-        ErrorKind::Transient => "the provider is unreachable or busy; retrying",
+        ErrorKind::Transient => {
+            "the provider is unreachable, busy or timed out; this is worth retrying"
+        }
         ErrorKind::Other => "unexpected answer from the provider",
     }
 }

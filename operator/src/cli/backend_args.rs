@@ -104,6 +104,10 @@ impl BucketArgs {
 
 /// A multi-threaded runtime for the backend commands.
 pub fn runtime() -> tokio::runtime::Runtime {
+    // Two rustls crypto providers are linked (ring through kube and
+    // reqwest, aws-lc-rs through the AWS SDK): pick one for any client that
+    // asks for the process default, as `bucketcors run` does.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
