@@ -19,6 +19,9 @@ pub enum HeaderValue<'a> {
     RequestedHeaders(&'a str),
 }
 
+/// Requested-header values up to this many bytes are formatted on the stack.
+const SHORT: usize = 128;
+
 impl<'a> HeaderValue<'a> {
     /// The value when it needs no formatting, else `None`.
     pub fn as_str(&self) -> Option<&'a str> {
@@ -33,6 +36,24 @@ impl<'a> HeaderValue<'a> {
     pub fn write_to<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
         match self {
             HeaderValue::Text(s) => out.write_str(s),
+            HeaderValue::RequestedHeaders(raw) if raw.len() <= SHORT => {
+                // Every real value: assembled on the stack, written once.
+                // The output is at most twice the input (", " for ",").
+                let mut buf = [0u8; 2 * SHORT];
+                let mut len = 0;
+                for (i, name) in RequestedHeaders::new(raw).enumerate() {
+                    if i > 0 {
+                        buf[len..len + 2].copy_from_slice(b", ");
+                        len += 2;
+                    }
+                    let dst = &mut buf[len..len + name.len()];
+                    dst.copy_from_slice(name.as_bytes());
+                    dst.make_ascii_lowercase();
+                    len += name.len();
+                }
+                // Lower-casing ASCII bytes keeps UTF-8 valid.
+                out.write_str(std::str::from_utf8(&buf[..len]).map_err(|_| fmt::Error)?)
+            }
             HeaderValue::RequestedHeaders(raw) => {
                 for (i, name) in RequestedHeaders::new(raw).enumerate() {
                     if i > 0 {
