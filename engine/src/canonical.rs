@@ -5,7 +5,10 @@
 //! comparisons all go through it.
 //!
 //! What is normalised, and why it is safe:
-//! - rule `id`s are dropped: no response carries them;
+//! - rule `id`s are dropped for OSS, which has no place for them; S3 stores
+//!   and returns them, so for S3 an ID change is a change the bucket must
+//!   receive (rule comparison for duplicates ignores them either way, see
+//!   [`canonical_rule`]);
 //! - allowed headers are ASCII lower-cased, sorted and de-duplicated, and a
 //!   list containing `*` becomes just `*`: they only decide whether a rule
 //!   matches, case-insensitively, and the answer echoes the request's names;
@@ -25,13 +28,20 @@ pub fn canonical(dialect: Dialect, config: &CorsConfig) -> CorsConfig {
         rules: config
             .rules
             .iter()
-            .map(|r| canonical_rule(dialect, r))
+            .map(|r| Rule {
+                id: match dialect {
+                    Dialect::S3 => r.id.clone(),
+                    Dialect::Oss => None,
+                },
+                ..canonical_rule(dialect, r)
+            })
             .collect(),
         response_vary: dialect == Dialect::Oss && config.response_vary,
     }
 }
 
-/// The canonical form of one rule; see the module docs.
+/// The canonical form of one rule without its `id`: what decides whether two
+/// rules behave the same (duplicate and shadowing checks).
 pub fn canonical_rule(dialect: Dialect, rule: &Rule) -> Rule {
     let mut origins: Vec<String> = Vec::with_capacity(rule.allowed_origins.len());
     for origin in &rule.allowed_origins {
@@ -65,6 +75,24 @@ pub fn canonical_rule(dialect: Dialect, rule: &Rule) -> Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3_keeps_rule_ids_oss_drops_them() {
+        let config = CorsConfig {
+            rules: vec![Rule {
+                id: Some("uploads".into()),
+                allowed_origins: vec!["https://a".into()],
+                allowed_methods: vec!["GET".into()],
+                ..Rule::default()
+            }],
+            response_vary: false,
+        };
+        assert_eq!(
+            canonical(Dialect::S3, &config).rules[0].id.as_deref(),
+            Some("uploads")
+        );
+        assert_eq!(canonical(Dialect::Oss, &config).rules[0].id, None);
+    }
 
     #[test]
     fn drops_what_no_response_shows() {

@@ -35,10 +35,20 @@ fn round_trips_through_json_and_compiles() {
 fn equal_meaning_gives_equal_revision() {
     let a = sample();
     let mut b = sample();
-    b.rules[0].id = Some("other".into());
     b.rules[0].allowed_headers = vec!["Content-Type".into(), "x-amz-date".into()];
     assert_eq!(revision(Dialect::S3, &a), revision(Dialect::S3, &b));
     assert_eq!(canonical(Dialect::S3, &a), canonical(Dialect::S3, &b));
+}
+
+#[test]
+fn rule_id_counts_for_s3_only() {
+    // S3 stores and returns IDs, so renaming one is a change to apply; OSS
+    // has nowhere to keep them.
+    let a = sample();
+    let mut b = sample();
+    b.rules[0].id = Some("other".into());
+    assert_ne!(revision(Dialect::S3, &a), revision(Dialect::S3, &b));
+    assert_eq!(revision(Dialect::Oss, &a), revision(Dialect::Oss, &b));
 }
 
 #[test]
