@@ -87,8 +87,14 @@ EOF
 }
 
 garage_bucket() {
-  local id
-  id="$(_garage_admin POST /v2/CreateBucket "{\"globalAlias\":\"$1\"}" | jq -r .id)" || return 1
+  local id="" try
+  # Right after start the layout may not be in force yet: retry briefly.
+  for try in $(seq 50); do
+    id="$(_garage_admin POST /v2/CreateBucket "{\"globalAlias\":\"$1\"}" 2>/dev/null | jq -r .id)" && [ -n "$id" ] && [ "$id" != null ] && break
+    id=""
+    sleep 0.2
+  done
+  [ -n "$id" ] || { echo "Garage did not create bucket $1" >&2; return 1; }
   _garage_admin POST /v2/AllowBucketKey \
     "{\"bucketId\":\"$id\",\"accessKeyId\":\"$GARAGE_KEY_ID\",\"permissions\":{\"read\":true,\"write\":true,\"owner\":true}}" >/dev/null || return 1
   echo "$id"

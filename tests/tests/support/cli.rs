@@ -86,6 +86,9 @@ pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
         "AWS_PROFILE",
         "AWS_REGION",
         "CLOUDFLARE_API_TOKEN",
+        "CLOUDFLARE_API_URL",
+        "CLOUDFLARE_ACCOUNT_ID",
+        "CLOUDFLARE_KV_NAMESPACE_ID",
         "ALIBABA_CLOUD_ACCESS_KEY_ID",
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
     ] {
