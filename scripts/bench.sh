@@ -84,13 +84,6 @@ bench_engine() {
 
 . "$root/scripts/bench/sections.sh"
 
-for s in "${sections[@]}"; do
-  case " ${all_sections[*]} " in
-    *" $s "*) run_section "$s" ;;
-    *) say "unknown section $s (known: ${all_sections[*]})"; exit 2 ;;
-  esac
-done
-
 # ---------------------------------------------------------------- document
 title() {
   case "$1" in
@@ -101,6 +94,7 @@ title() {
     operator) echo "Operator memory with 1,000 BucketCors objects" ;;
   esac
 }
+write_document() {
 {
   echo "# Benchmarks"
   echo
@@ -113,7 +107,7 @@ title() {
   echo "- Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB memory, Linux $(uname -r)"
   echo "- Toolchain: $(rustc --version)"
   echo
-  echo "Rerun: \`scripts/bench.sh\` (all sections, about 15 minutes) or"
+  echo "Rerun: \`scripts/bench.sh\` (all sections; about 30 minutes on this machine) or"
   echo "\`scripts/bench.sh engine edge\` for some of them. It installs what is missing"
   echo "(\`scripts/install-tools.sh\`), starts Garage and workerd itself on 127.0.0.1 and"
   echo "stops them at the end."
@@ -121,9 +115,18 @@ title() {
     echo
     echo "## $(title "$s")"
     echo
-    if [ -f "$work/$s.md" ]; then cat "$work/$s.md"; else echo "Not run in this invocation (\`scripts/bench.sh $s\` runs it)."; fi
+    if [ -f "$work/$s.md" ]; then cat "$work/$s.md"; else echo "Not measured in this run (\`scripts/bench.sh $s\` runs it)."; fi
   done
 } >"$out.tmp" && mv "$out.tmp" "$out"
+}
+
+for s in "${sections[@]}"; do
+  case " ${all_sections[*]} " in
+    *" $s "*) run_section "$s"; write_document ;;
+    *) say "unknown section $s (known: ${all_sections[*]})"; exit 2 ;;
+  esac
+done
+
 say "wrote $out"
 
 if [ "${#failed[@]}" -ne 0 ]; then
