@@ -155,10 +155,10 @@ async fn apply_is_idempotent_and_repairs_drift() {
     assert_eq!(again.revision, created.revision);
     assert_eq!(backend.counts(), (3, 1, 0), "one read, no second write");
 
-    // A semantically equal spec (header case, rule id) writes nothing either.
+    // A semantically equal spec (allowed-header case) writes nothing either;
+    // rule IDs are stored by S3, so they count (see the engine's canonical form).
     let mut same = rules("https://app.example.com");
     same.rules[0].allowed_headers = vec!["content-type".into()];
-    same.rules[0].id = None;
     assert_eq!(
         reconciler.apply(&Desired::new(same)).await.unwrap().change,
         Change::Unchanged
