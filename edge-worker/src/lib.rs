@@ -49,9 +49,10 @@ const REVISION_HEADER: &str = "x-bucketcors-revision";
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let settings = Settings::from_env(&env);
-    let url = req.url()?;
+    let raw_url = req.inner().url();
+    let url = routing::RequestUrl::parse(&raw_url);
     let (route, prefix) = find_route(&env, &url, &settings).await;
-    let below = routing::path_below(url.path(), &prefix).to_owned();
+    let below = routing::path_below(url.path, &prefix).to_owned();
     let cors = CorsRequest::read(&req, &below);
 
     let Some(route) = route else {
@@ -63,14 +64,14 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             return preflight::respond(&decision, &route.revision);
         }
     }
-    let origin = routing::origin_url_for(&route.origin_url, &below, url.query());
+    let origin = routing::origin_url_for(&route.origin_url, &below, url.query);
     forward_actual(&req, &ctx, &cors, &route, &origin, &settings).await
 }
 
 /// Looks the request's route up, most specific candidate first.
 async fn find_route(
     env: &Env,
-    url: &worker::Url,
+    url: &routing::RequestUrl<'_>,
     settings: &Settings,
 ) -> (Option<Rc<Route>>, String) {
     let kv = match env.kv(settings::RULES_BINDING) {

@@ -9,7 +9,51 @@
 //! (`edge_record::route_key`) so that the publisher and the worker agree.
 
 use bucketcors_engine::edge_record::route_key;
-use worker::Url;
+
+/// The parts of a request URL routing needs, borrowed from the URL string.
+///
+/// The runtime hands the worker an already normalised absolute URL
+/// (lower-case host, percent-encoded path), so splitting it is enough; not
+/// linking a full URL parser keeps its Unicode tables out of the wasm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestUrl<'a> {
+    /// Host name without port (`[::1]` for IPv6 literals).
+    pub host: &'a str,
+    /// Path, starting with `/`.
+    pub path: &'a str,
+    /// Query without `?`.
+    pub query: Option<&'a str>,
+}
+
+impl<'a> RequestUrl<'a> {
+    /// Splits an absolute `scheme://authority/path?query#fragment` URL.
+    pub fn parse(url: &'a str) -> RequestUrl<'a> {
+        let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+        let rest = rest.split('#').next().unwrap_or("");
+        let (authority, path_query) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => match rest.find('?') {
+                Some(i) => (&rest[..i], &rest[i..]),
+                None => (rest, ""),
+            },
+        };
+        let authority = authority.rsplit('@').next().unwrap_or("");
+        let host = if authority.starts_with('[') {
+            authority.split_inclusive(']').next().unwrap_or(authority)
+        } else {
+            authority.split(':').next().unwrap_or(authority)
+        };
+        let (path, query) = match path_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_query, None),
+        };
+        RequestUrl {
+            host,
+            path: if path.is_empty() { "/" } else { path },
+            query,
+        }
+    }
+}
 
 /// One candidate route for a request, most specific first.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,18 +66,18 @@ pub struct Candidate {
 }
 
 /// The candidate routes for `url`: host plus first path segment, then host.
-pub fn candidates(url: &Url) -> Vec<Candidate> {
-    let host = url.host_str().unwrap_or("");
+pub fn candidates(url: &RequestUrl<'_>) -> Vec<Candidate> {
+    let host = url.host;
     let mut out = Vec::with_capacity(2);
     let first = url
-        .path()
+        .path
         .trim_start_matches('/')
         .split('/')
         .next()
         .unwrap_or("");
     // A single-segment path (`/photo.jpg`) is an object of a host route, not a
     // prefix; only a segment followed by `/` can be a prefix.
-    let has_rest = url.path().trim_start_matches('/').len() > first.len();
+    let has_rest = url.path.trim_start_matches('/').len() > first.len();
     if !first.is_empty()
         && has_rest
         && let Ok(key) = route_key(host, Some(first))
@@ -76,6 +120,19 @@ pub fn origin_url_for(origin: &str, path_below: &str, query: Option<&str>) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_split_into_host_path_query() {
+        let u = RequestUrl::parse("http://s3.edge.test:8787/a/b.png?x=1&y=2");
+        assert_eq!(
+            (u.host, u.path, u.query),
+            ("s3.edge.test", "/a/b.png", Some("x=1&y=2"))
+        );
+        let u = RequestUrl::parse("https://[::1]:443?q");
+        assert_eq!((u.host, u.path, u.query), ("[::1]", "/", Some("q")));
+        let u = RequestUrl::parse("http://h/");
+        assert_eq!((u.host, u.path, u.query), ("h", "/", None));
+    }
 
     #[test]
     fn path_below_strips_the_prefix() {

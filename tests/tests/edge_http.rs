@@ -224,7 +224,10 @@ async fn s3_preflights_are_answered_at_the_edge_as_the_engine_decides() {
     // not hand empty header values to the worker: the edge sees no Origin.
     // Pinned here so that a runtime change is noticed.
     let empty = edge.send(host, &preflight("", "GET")).await;
-    assert_eq!(empty.status, 400, "workerd drops empty header values: {empty:#?}");
+    assert_eq!(
+        empty.status, 400,
+        "workerd drops empty header values: {empty:#?}"
+    );
 
     let no_acrm = edge
         .send(host, &Probe::new("OPTIONS", "/x").header("origin", APP))

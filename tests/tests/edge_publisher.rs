@@ -23,7 +23,12 @@ async fn inject(edge: &Edge, status: u16, count: u32, retry_after: Option<&str>)
     if let Some(r) = retry_after {
         body["retryAfter"] = r.into();
     }
-    let r = reqwest::Client::new().post(format!("{base}/__harness/faults")).body(body.to_string()).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{base}/__harness/faults"))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success());
 }
 
@@ -35,8 +40,17 @@ async fn stored(edge: &Edge, key: &str) -> Option<String> {
         edge.harness.namespace_id,
         key.replace(':', "%3A").replace('/', "%2F")
     );
-    let r = reqwest::Client::new().get(url).bearer_auth(&edge.harness.token).send().await.unwrap();
-    if r.status() == 404 { None } else { Some(r.text().await.unwrap()) }
+    let r = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(&edge.harness.token)
+        .send()
+        .await
+        .unwrap();
+    if r.status() == 404 {
+        None
+    } else {
+        Some(r.text().await.unwrap())
+    }
 }
 
 fn rules() -> bucketcors_engine::RuleSet {
@@ -53,7 +67,11 @@ async fn publishes_every_host_and_returns_the_revision() {
     let mut target = edge.target("a.edge.test", Some("bucket"));
     target.hosts.push("b.edge.test".into());
     let rules = rules();
-    let revision = edge.publisher.publish(&target, &rules).await.expect("publish");
+    let revision = edge
+        .publisher
+        .publish(&target, &rules)
+        .await
+        .expect("publish");
     assert_eq!(revision, rules.revision);
     for host in ["a.edge.test", "b.edge.test"] {
         let key = route_key(host, Some("bucket")).unwrap();
@@ -63,7 +81,10 @@ async fn publishes_every_host_and_returns_the_revision() {
         assert_eq!(record.origin_url, edge.origin.url);
     }
     edge.publisher.unpublish(&target).await.expect("unpublish");
-    assert_eq!(stored(&edge, &route_key("a.edge.test", Some("bucket")).unwrap()).await, None);
+    assert_eq!(
+        stored(&edge, &route_key("a.edge.test", Some("bucket")).unwrap()).await,
+        None
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,18 +94,35 @@ async fn transient_failures_are_retried_honouring_retry_after() {
 
     inject(&edge, 429, 2, Some("1")).await;
     let start = Instant::now();
-    edge.publisher.publish(&target, &rules()).await.expect("succeeds after two 429s");
+    edge.publisher
+        .publish(&target, &rules())
+        .await
+        .expect("succeeds after two 429s");
     let took = start.elapsed();
-    assert!(took >= Duration::from_secs(2), "waited Retry-After twice: {took:?}");
+    assert!(
+        took >= Duration::from_secs(2),
+        "waited Retry-After twice: {took:?}"
+    );
     assert!(took < Duration::from_secs(6), "{took:?}");
 
     inject(&edge, 503, 2, None).await;
-    edge.publisher.publish(&target, &rules()).await.expect("succeeds after two 503s");
+    edge.publisher
+        .publish(&target, &rules())
+        .await
+        .expect("succeeds after two 503s");
 
     inject(&edge, 500, 10, None).await;
-    let err = edge.publisher.publish(&target, &rules()).await.expect_err("gives up");
+    let err = edge
+        .publisher
+        .publish(&target, &rules())
+        .await
+        .expect_err("gives up");
     assert!(err.transient, "{err:?}");
-    assert!(err.message.contains("500") && err.message.contains("gave up after 5 attempts"), "{}", err.message);
+    assert!(
+        err.message.contains("500") && err.message.contains("gave up after 5 attempts"),
+        "{}",
+        err.message
+    );
     inject(&edge, 0, 0, None).await;
 }
 
@@ -101,12 +139,26 @@ async fn a_wrong_token_fails_at_once_and_is_never_printed() {
         ApiToken::new(secret, "test").unwrap(),
     )
     .unwrap()
-    .with_retry(RetryPolicy { max_attempts: 5, base_delay: Duration::from_millis(500), max_delay: Duration::from_secs(5) });
+    .with_retry(RetryPolicy {
+        max_attempts: 5,
+        base_delay: Duration::from_millis(500),
+        max_delay: Duration::from_secs(5),
+    });
     let start = Instant::now();
-    let err = publisher.publish(&edge.target("auth.edge.test", None), &rules()).await.expect_err("401");
-    assert!(start.elapsed() < Duration::from_millis(500), "no retry on 401");
+    let err = publisher
+        .publish(&edge.target("auth.edge.test", None), &rules())
+        .await
+        .expect_err("401");
+    assert!(
+        start.elapsed() < Duration::from_millis(500),
+        "no retry on 401"
+    );
     assert!(!err.transient);
-    assert!(err.message.contains("401") && err.message.contains("Authentication error"), "{}", err.message);
+    assert!(
+        err.message.contains("401") && err.message.contains("Authentication error"),
+        "{}",
+        err.message
+    );
     let printed = format!("{err} {err:?} {publisher:?}");
     assert!(!printed.contains(secret), "{printed}");
 }
