@@ -341,11 +341,14 @@ fn backend_errors_exit_2_without_secrets_and_credentials_file_works() {
 /// A manifest with `edge.enabled` is published through the Cloudflare KV
 /// API when the Cloudflare settings are given; here the API is a local
 /// server that records the writes.
+/// One recorded KV API call: "METHOD path", body, Authorization header.
+type KvWrite = (String, String, Option<String>);
+
 #[test]
 fn apply_publishes_enabled_edges_through_the_cloudflare_api() {
     use std::sync::{Arc, Mutex};
     let garage = Garage::start(&["media"]).expect("start Garage");
-    let writes: Arc<Mutex<Vec<(String, String, Option<String>)>>> = Arc::default();
+    let writes: Arc<Mutex<Vec<KvWrite>>> = Arc::default();
     let recorded = writes.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     let runtime = tokio::runtime::Runtime::new().unwrap();
