@@ -6,6 +6,7 @@
 //! [`crate::cors_headers`]) so the caller can add the engine's.
 
 use worker::wasm_bindgen::JsValue;
+use worker::web_sys;
 use worker::{
     Fetch, Headers, Request, RequestInit, RequestRedirect, Response, ResponseBody, Result,
 };
@@ -29,15 +30,19 @@ pub async fn send(req: &Request, url: &str) -> Result<Response> {
         }
     }
     let mut init = RequestInit::new();
-    init.with_method(req.method())
-        .with_headers(headers)
+    init.with_headers(headers)
         // Redirects are the client's business; pass them through.
         .with_redirect(RequestRedirect::Manual);
     if let Some(body) = req.inner().body() {
         init.with_body(Some(JsValue::from(body)));
     }
-    let outbound = Request::new_with_init(url, &init)?;
-    Fetch::Request(outbound).send().await
+    // workers-rs maps any method it has no variant for (PURGE, PROPFIND, ...)
+    // to GET; the bucket must see the method the client sent, so it is set
+    // on the platform's RequestInit from the raw string.
+    let platform_init = web_sys::RequestInit::from(&init);
+    platform_init.set_method(&req.inner().method());
+    let outbound = web_sys::Request::new_with_str_and_init(url, &platform_init)?;
+    Fetch::Request(Request::from(outbound)).send().await
 }
 
 /// A response with `resp`'s status and body (still streaming) and a mutable
