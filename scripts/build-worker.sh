@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Builds the edge worker (edge-worker/build/) on a fresh machine.
+#   scripts/build-worker.sh [CRATE_DIR]   # default: edge-worker; the
+#   benchmark's empty peer worker is built the same way from its own dir.
 # Installs its tools first (scripts/install/worker-tools.sh, cached), then
 # runs worker-build with the local wasm-bindgen, wasm-opt (npm binaryen@132)
 # and esbuild (npm, from the harness lockfile): worker-build's own downloads
@@ -22,10 +24,11 @@ export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
 export CARGO_PROFILE_RELEASE_OPT_LEVEL="${BUCKETCORS_EDGE_OPT_LEVEL:-z}"
 export CARGO_PROFILE_RELEASE_PANIC=abort
 
-cd "$root/edge-worker"
+crate_dir="$(cd "${1:-$root/edge-worker}" && pwd)"
+cd "$crate_dir"
 "$WORKER_BUILD_BIN" --release
 
-wasm="$root/edge-worker/build/index_bg.wasm"
+wasm="$crate_dir/build/index_bg.wasm"
 if [[ ! -f "$wasm" ]]; then
   echo "build-worker: $wasm was not produced" >&2
   exit 1
