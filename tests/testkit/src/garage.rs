@@ -23,6 +23,10 @@ use std::time::{Duration, Instant};
 /// The S3 signing region the node is configured with.
 pub const REGION: &str = "garage";
 
+/// The web endpoint's root domain: `NAME.web.garage.localhost` serves the
+/// bucket `NAME` (when that name resolves; `*.localhost` may not).
+pub const WEB_ROOT_DOMAIN: &str = ".web.garage.localhost";
+
 /// The Garage version the tests are written against.
 pub const VERSION: &str = "2.5.0";
 
@@ -65,6 +69,7 @@ pub struct Garage {
     binary: PathBuf,
     dir: PathBuf,
     s3_port: u16,
+    web_port: u16,
     admin_port: u16,
     admin_token: String,
     key: GarageKey,
@@ -129,7 +134,7 @@ root_domain = ".s3.garage.localhost"
 
 [s3_web]
 bind_addr = "127.0.0.1:{web_port}"
-root_domain = ".web.garage.localhost"
+root_domain = "{WEB_ROOT_DOMAIN}"
 index = "index.html"
 
 [admin]
@@ -146,6 +151,7 @@ admin_token = "{admin_token}"
             binary,
             dir,
             s3_port,
+            web_port,
             admin_port,
             admin_token,
             key: GarageKey {
@@ -167,6 +173,59 @@ admin_token = "{admin_token}"
     /// The S3 endpoint, `http://127.0.0.1:PORT` (use path-style addressing).
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.s3_port)
+    }
+
+    /// The web endpoint (static website hosting),
+    /// `http://127.0.0.1:PORT`.
+    ///
+    /// Garage picks the bucket by the request's `Host` without its port: a
+    /// host ending in [`WEB_ROOT_DOMAIN`] names the bucket by the labels
+    /// before it, any other host is taken whole as a bucket's global alias.
+    /// Only buckets with website access enabled
+    /// ([`Garage::enable_website`]) are served.
+    pub fn web_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.web_port)
+    }
+
+    /// The web endpoint's port.
+    pub fn web_port(&self) -> u16 {
+        self.web_port
+    }
+
+    /// Enables website access on `bucket` (admin API `UpdateBucket`, what
+    /// `garage bucket website --allow` does), with `index.html` as index.
+    pub fn enable_website(&self, bucket: &str) -> Result<(), GarageError> {
+        let id = self.bucket_id(bucket)?;
+        let body = serde_json::json!({
+            "websiteAccess": { "enabled": true, "indexDocument": "index.html" }
+        })
+        .to_string();
+        self.admin("POST", &format!("/v2/UpdateBucket?id={id}"), &body)?;
+        Ok(())
+    }
+
+    /// Adds the global alias `alias` to `bucket` (admin API
+    /// `AddBucketAlias`). The alias must be a valid bucket name: 3 to 63
+    /// characters of `a-z`, `0-9`, `.` and `-`, not an IP address; a single
+    /// label such as `localhost` is valid.
+    pub fn add_alias(&self, bucket: &str, alias: &str) -> Result<(), GarageError> {
+        let id = self.bucket_id(bucket)?;
+        let body = serde_json::json!({ "bucketId": id, "globalAlias": alias }).to_string();
+        self.admin("POST", "/v2/AddBucketAlias", &body)?;
+        Ok(())
+    }
+
+    fn bucket_id(&self, bucket: &str) -> Result<String, GarageError> {
+        let info = self.admin(
+            "GET",
+            &format!("/v2/GetBucketInfo?globalAlias={bucket}"),
+            "",
+        )?;
+        info["id"].as_str().map(str::to_owned).ok_or_else(|| {
+            err(format!(
+                "Garage GetBucketInfo `{bucket}` answered without an id"
+            ))
+        })
     }
 
     /// The S3 region (`garage`).

@@ -2,10 +2,14 @@
 //! includes this module and uses part of it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod browser_cors;
 pub mod cli;
 pub mod edge_kv;
 pub mod fault_proxy;
+pub mod finalizer;
 pub mod oss_standin;
+pub mod presign;
 pub mod raw_http;
 pub mod stub_origin;
 pub mod world;
