@@ -118,23 +118,34 @@ fn tower_layer(n: usize) -> CorsLayer {
         .allow_credentials(true)
 }
 
-/// The engine's view of an `http::Request`: borrowed header values.
+/// The engine's view of an `http::Request`: borrowed header values, read
+/// in one pass over the request's headers (three hashed lookups cost more
+/// than walking the handful of headers a request has); the first value of
+/// each header wins, as with `HeaderMap::get`.
 fn engine_request(req: &http::Request<()>) -> Request<'_> {
-    // `from_utf8` (vectorised for ASCII) rather than `HeaderValue::to_str`
-    // (a byte-by-byte visible-ASCII check): the engine needs text, not
-    // visible ASCII, and validates nothing else about these values.
-    let get = |name: header::HeaderName| {
-        req.headers()
-            .get(name)
-            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
-    };
-    Request {
+    let mut request = Request {
         method: req.method().as_str(),
-        origin: get(header::ORIGIN),
-        request_method: get(header::ACCESS_CONTROL_REQUEST_METHOD),
-        request_headers: get(header::ACCESS_CONTROL_REQUEST_HEADERS),
         resource: ResourceType::Object,
+        ..Request::default()
+    };
+    for (name, value) in req.headers() {
+        let slot = if name == header::ORIGIN {
+            &mut request.origin
+        } else if name == header::ACCESS_CONTROL_REQUEST_METHOD {
+            &mut request.request_method
+        } else if name == header::ACCESS_CONTROL_REQUEST_HEADERS {
+            &mut request.request_headers
+        } else {
+            continue;
+        };
+        // `from_utf8` (vectorised for ASCII) rather than `HeaderValue::to_str`
+        // (a byte-by-byte visible-ASCII check): the engine needs text, not
+        // visible ASCII, and validates nothing else about these values.
+        if slot.is_none() {
+            *slot = std::str::from_utf8(value.as_bytes()).ok();
+        }
     }
+    request
 }
 
 /// Decides and produces the response header list a server sets (the

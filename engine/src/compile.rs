@@ -33,10 +33,12 @@
 //! headers and error body are produced lazily, when the caller writes them,
 //! so deciding never touches the heap.
 
+use crate::ascii::{eq_lower, find_byte};
 use crate::decision::{Decision, Outcome, Refusal};
 use crate::model::{CorsConfig, Dialect};
-use crate::pattern::Pattern;
-use crate::request::{Request, RequestedHeaders};
+use crate::pattern::{Affixes, Pattern};
+use crate::request::Request;
+use crate::rule_index::RuleIndex;
 use crate::validate::{Report, validate};
 
 /// A configuration compiled for one dialect, ready to answer requests.
@@ -50,6 +52,9 @@ pub struct Compiled {
     /// `None` for a bucket without CORS configuration.
     pub(crate) config: Option<CorsConfig>,
     pub(crate) rules: Vec<CompiledRule>,
+    /// The rules that can match a method and origin, found without a scan;
+    /// `None` only for more rules than any valid configuration has.
+    index: Option<RuleIndex>,
     /// OSS `ResponseVary`: `Vary: Origin` on every response.
     pub(crate) response_vary: bool,
 }
@@ -58,11 +63,18 @@ pub struct Compiled {
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledRule {
     pub(crate) origins: Vec<Pattern>,
+    /// Position of the first `*` among `origins`, if any.
+    first_any: Option<usize>,
     /// Bit set over [`method_bit`].
     pub(crate) methods: u8,
     /// True when one allowed header is `*`: every requested header matches.
     pub(crate) any_header: bool,
     pub(crate) headers: Vec<Pattern>,
+    /// `headers` without `*`, flattened for the hot path: exact names,
+    /// lower case.
+    exact_headers: Vec<Box<[u8]>>,
+    /// `headers`' one-`*` patterns, lower case.
+    wildcard_headers: Vec<Affixes>,
     /// `Access-Control-Allow-Methods`: the rule's methods joined by `", "`.
     pub(crate) allow_methods: String,
     /// `Access-Control-Expose-Headers`, when the rule has expose headers.
@@ -87,21 +99,38 @@ pub(crate) fn method_bit(method: &str) -> u8 {
 
 impl CompiledRule {
     fn new(rule: &crate::model::Rule) -> CompiledRule {
+        let origins: Vec<Pattern> = rule
+            .allowed_origins
+            .iter()
+            .map(|o| Pattern::new(o))
+            .collect();
+        let headers: Vec<Pattern> = rule
+            .allowed_headers
+            .iter()
+            .map(|h| Pattern::new_header(h))
+            .collect();
         CompiledRule {
-            origins: rule
-                .allowed_origins
-                .iter()
-                .map(|o| Pattern::new(o))
-                .collect(),
+            first_any: origins.iter().position(Pattern::is_any),
+            origins,
             methods: rule
                 .allowed_methods
                 .iter()
                 .fold(0, |bits, m| bits | method_bit(m)),
             any_header: rule.allowed_headers.iter().any(|h| h == "*"),
-            headers: rule
-                .allowed_headers
+            headers: headers.clone(),
+            exact_headers: headers
                 .iter()
-                .map(|h| Pattern::new_header(h))
+                .filter_map(|p| match p {
+                    Pattern::Exact(name) => Some(name.as_bytes().into()),
+                    _ => None,
+                })
+                .collect(),
+            wildcard_headers: headers
+                .iter()
+                .filter_map(|p| match p {
+                    Pattern::Wildcard { prefix, suffix } => Some(Affixes::new(prefix, suffix)),
+                    _ => None,
+                })
                 .collect(),
             allow_methods: rule.allowed_methods.join(", "),
             expose_headers: (!rule.expose_headers.is_empty())
@@ -120,10 +149,72 @@ impl CompiledRule {
             .map(Pattern::is_any)
     }
 
-    /// True when `name` matches one of the allowed headers.
+    /// For an `origin` this rule is known to allow: whether the first of its
+    /// origins matching it is the lone `*`. Only the origins listed before
+    /// the first `*` need a comparison, and none at all without a `*`.
     #[inline]
-    pub(crate) fn allows_header(&self, name: &str) -> bool {
-        self.any_header || self.headers.iter().any(|p| p.matches_ignore_case(name))
+    fn first_match_is_any(&self, origin: &str) -> bool {
+        self.first_any
+            .is_some_and(|k| !self.origins[..k].iter().any(|p| p.matches(origin)))
+    }
+
+    /// True when `name` matches one of the allowed headers, ignoring ASCII
+    /// case.
+    #[inline]
+    pub(crate) fn allows_header(&self, name: &[u8]) -> bool {
+        self.any_header
+            || self.exact_headers.iter().any(|h| eq_lower(name, h))
+            || self
+                .wildcard_headers
+                .iter()
+                .any(|w| w.matches_ignore_case(name))
+    }
+
+    /// True when every name in a raw `Access-Control-Request-Headers`
+    /// value (or its absence) is allowed. The value is split here, in
+    /// place, the way [`crate::request::RequestedHeaders`] splits it (commas, surrounding
+    /// spaces and tabs trimmed, empty names skipped): this runs for every
+    /// candidate rule of every preflight.
+    #[inline]
+    fn allows_headers(&self, request_headers: Option<&str>) -> bool {
+        let Some(raw) = request_headers else {
+            return true;
+        };
+        // `*` allows every name: no need to split the value.
+        if self.any_header {
+            return true;
+        }
+        let mut rest = raw.as_bytes();
+        loop {
+            let end = find_byte(rest, b',').unwrap_or(rest.len());
+            let name = trim_ows(&rest[..end]);
+            if !name.is_empty() && !self.allows_header(name) {
+                return false;
+            }
+            match rest.get(end + 1..) {
+                Some(next) => rest = next,
+                None => return true,
+            }
+        }
+    }
+}
+
+/// `bytes` without leading and trailing spaces and tabs (HTTP's optional
+/// whitespace).
+#[inline(always)]
+fn trim_ows(bytes: &[u8]) -> &[u8] {
+    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+    match (bytes.first(), bytes.last()) {
+        // The form browsers send: nothing to trim.
+        (Some(first), Some(last)) if !is_ows(first) && !is_ows(last) => bytes,
+        _ => {
+            let start = bytes.iter().position(|b| !is_ows(b)).unwrap_or(bytes.len());
+            let stop = bytes
+                .iter()
+                .rposition(|b| !is_ows(b))
+                .map_or(start, |i| i + 1);
+            &bytes[start..stop]
+        }
     }
 }
 
@@ -144,9 +235,11 @@ impl Compiled {
     /// `PUT`, `POST`, `DELETE`, `HEAD` never match and `responseVary` is
     /// ignored for S3.
     pub fn new_unchecked(config: &CorsConfig, dialect: Dialect) -> Compiled {
+        let rules: Vec<CompiledRule> = config.rules.iter().map(CompiledRule::new).collect();
         Compiled {
             dialect,
-            rules: config.rules.iter().map(CompiledRule::new).collect(),
+            index: RuleIndex::new(&rules),
+            rules,
             response_vary: dialect == Dialect::Oss && config.response_vary,
             config: Some(config.clone()),
         }
@@ -160,6 +253,7 @@ impl Compiled {
             dialect,
             config: None,
             rules: Vec::new(),
+            index: None,
             response_vary: false,
         }
     }
@@ -230,6 +324,30 @@ impl Compiled {
         method: &str,
         request_headers: Option<&str>,
     ) -> Option<(usize, bool)> {
+        let Some(index) = &self.index else {
+            return self.scan(origin, method, request_headers);
+        };
+        let mut candidates = index.candidates(method, origin);
+        // Lowest position first: rule order decides.
+        while candidates != 0 {
+            let position = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            let rule = &self.rules[position];
+            if rule.allows_headers(request_headers) {
+                return Some((position, rule.first_match_is_any(origin)));
+            }
+        }
+        None
+    }
+
+    /// [`Compiled::find`] by scanning every rule in order: the definition
+    /// the index must agree with, used when there is no index.
+    fn scan(
+        &self,
+        origin: &str,
+        method: &str,
+        request_headers: Option<&str>,
+    ) -> Option<(usize, bool)> {
         let bit = method_bit(method);
         if bit == 0 {
             return None;
@@ -239,11 +357,116 @@ impl Compiled {
                 return None;
             }
             let any_origin = rule.match_origin(origin)?;
-            let headers_ok = match request_headers {
-                None => true,
-                Some(raw) => RequestedHeaders::new(raw).all(|name| rule.allows_header(name)),
-            };
-            headers_ok.then_some((index, any_origin))
+            rule.allows_headers(request_headers)
+                .then_some((index, any_origin))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Rule;
+
+    /// A small deterministic generator (xorshift): the test needs variety,
+    /// not randomness, and must not depend on a crate.
+    struct Gen(u64);
+    impl Gen {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[self.next(from.len())]
+        }
+    }
+
+    const ORIGINS: [&str; 9] = [
+        "https://a.example.com",
+        "https://b.example.com",
+        "https://*.example.com",
+        "https://*",
+        "*",
+        "http://localhost:*",
+        "https://a.example.com:8443",
+        "*.com",
+        "https://*.b.example.com",
+    ];
+    const REQUEST_ORIGINS: [&str; 8] = [
+        "https://a.example.com",
+        "https://b.example.com",
+        "https://x.b.example.com",
+        "http://localhost:3000",
+        "https://a.example.com:8443",
+        "https://other.org",
+        "",
+        "null",
+    ];
+    const METHODS: [&str; 7] = ["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "get"];
+    const HEADERS: [&str; 5] = ["x-amz-*", "content-type", "*", "X-Custom", "x-*-id"];
+    const REQUESTED: [Option<&str>; 6] = [
+        None,
+        Some(""),
+        Some("content-type"),
+        Some("x-amz-date,content-type"),
+        Some("X-Custom, x-req-id"),
+        Some("x-other"),
+    ];
+
+    fn config(g: &mut Gen, rules: usize) -> CorsConfig {
+        CorsConfig {
+            rules: (0..rules)
+                .map(|_| Rule {
+                    allowed_origins: (0..1 + g.next(3))
+                        .map(|_| g.pick(&ORIGINS).into())
+                        .collect(),
+                    allowed_methods: (0..1 + g.next(3))
+                        .map(|_| g.pick(&METHODS[..5]).into())
+                        .collect(),
+                    allowed_headers: (0..g.next(3)).map(|_| g.pick(&HEADERS).into()).collect(),
+                    ..Rule::default()
+                })
+                .collect(),
+            response_vary: false,
+        }
+    }
+
+    #[test]
+    fn index_agrees_with_the_in_order_scan() {
+        let mut g = Gen(0x2545_f491_4f6c_dd1d);
+        for round in 0..300 {
+            let rules = 1 + g.next(if round % 10 == 0 { 128 } else { 12 });
+            let compiled = Compiled::new_unchecked(&config(&mut g, rules), Dialect::S3);
+            assert!(compiled.index.is_some());
+            for origin in REQUEST_ORIGINS {
+                for method in METHODS {
+                    for requested in REQUESTED {
+                        assert_eq!(
+                            compiled.find(origin, method, requested),
+                            compiled.scan(origin, method, requested),
+                            "round {round}: {origin:?} {method} {requested:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn more_rules_than_the_index_holds_are_scanned() {
+        let mut g = Gen(7);
+        let mut config = config(&mut g, 150);
+        // Only rule 140 allows GET: past the index's 128 bits.
+        for rule in &mut config.rules {
+            rule.allowed_methods = vec!["PUT".into()];
+        }
+        config.rules[140].allowed_origins = vec!["https://late.example.net".into()];
+        config.rules[140].allowed_methods = vec!["GET".into()];
+        let compiled = Compiled::new_unchecked(&config, Dialect::S3);
+        assert!(compiled.index.is_none());
+        let request = Request::new("GET").with_origin("https://late.example.net");
+        assert_eq!(compiled.decide(&request).matched_rule(), Some(140));
     }
 }

@@ -208,18 +208,32 @@ impl<'c, 'r> Decision<'c, 'r> {
         } else {
             self.compiled.response_vary.then_some(OSS_VARY)
         };
+        let credentials = s3 && !any_origin;
+        let mut present = 0u8;
+        let mut mark = |slot: Slot, on: bool| present |= u8::from(on) << slot as u8;
+        mark(
+            Slot::ContentType,
+            matches!(self.outcome, Outcome::Refused(_)),
+        );
+        if let Some(rule) = rule {
+            mark(Slot::AllowOrigin, true);
+            mark(Slot::AllowCredentials, credentials);
+            mark(Slot::AllowMethods, true);
+            mark(Slot::AllowHeaders, allow_headers.is_some());
+            mark(Slot::ExposeHeaders, rule.expose_headers.is_some());
+            mark(Slot::MaxAge, rule.max_age.is_some());
+        }
+        mark(Slot::Vary, vary.is_some());
         Headers {
-            next: 0,
-            refused: matches!(self.outcome, Outcome::Refused(_)),
+            present,
             rule,
             allow_origin: if s3 && any_origin {
                 "*"
             } else {
                 self.request.origin.unwrap_or_default()
             },
-            credentials: s3 && !any_origin,
-            allow_headers,
-            vary,
+            allow_headers: allow_headers.unwrap_or_default(),
+            vary: vary.unwrap_or_default(),
         }
     }
 
@@ -254,60 +268,59 @@ impl<'c, 'r> Decision<'c, 'r> {
 }
 
 /// Iterator over a decision's response headers: `(name, value)` pairs,
-/// names in canonical case. Never allocates: everything it needs is
-/// resolved when it is created, so each step is a slot check.
+/// names in canonical case. Never allocates: which headers are present is
+/// resolved when it is created (one bit per [`Slot`]), so each step takes
+/// the lowest remaining bit and reads its value.
 #[derive(Debug, Clone)]
 pub struct Headers<'d> {
-    next: usize,
-    refused: bool,
+    present: u8,
     rule: Option<&'d CompiledRule>,
     allow_origin: &'d str,
-    credentials: bool,
-    allow_headers: Option<&'d str>,
-    vary: Option<&'static str>,
+    allow_headers: &'d str,
+    vary: &'static str,
 }
 
 impl<'d> Iterator for Headers<'d> {
     type Item = (&'static str, HeaderValue<'d>);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let text = HeaderValue::Text;
-        while let Some(&slot) = SLOTS.get(self.next) {
-            self.next += 1;
-            let header = match (slot, self.rule) {
-                (Slot::ContentType, _) if self.refused => {
-                    Some(("Content-Type", text("application/xml")))
-                }
-                (Slot::AllowOrigin, Some(_)) => {
-                    Some(("Access-Control-Allow-Origin", text(self.allow_origin)))
-                }
-                (Slot::AllowCredentials, Some(_)) if self.credentials => {
-                    Some(("Access-Control-Allow-Credentials", text("true")))
-                }
-                (Slot::AllowMethods, Some(rule)) => {
-                    Some(("Access-Control-Allow-Methods", text(&rule.allow_methods)))
-                }
-                (Slot::AllowHeaders, Some(_)) => self.allow_headers.map(|raw| {
-                    (
-                        "Access-Control-Allow-Headers",
-                        HeaderValue::RequestedHeaders(raw),
-                    )
-                }),
-                (Slot::ExposeHeaders, Some(rule)) => rule
-                    .expose_headers
-                    .as_deref()
-                    .map(|v| ("Access-Control-Expose-Headers", text(v))),
-                (Slot::MaxAge, Some(rule)) => rule
-                    .max_age
-                    .as_deref()
-                    .map(|v| ("Access-Control-Max-Age", text(v))),
-                (Slot::Vary, _) => self.vary.map(|v| ("Vary", text(v))),
-                _ => None,
-            };
-            if header.is_some() {
-                return header;
-            }
+        if self.present == 0 {
+            return None;
         }
-        None
+        let slot = SLOTS[self.present.trailing_zeros() as usize];
+        self.present &= self.present - 1;
+        let text = HeaderValue::Text;
+        // Rule slots are only marked present when there is a rule.
+        let rule = |field: fn(&'d CompiledRule) -> &'d str| self.rule.map_or("", field);
+        Some(match slot {
+            Slot::ContentType => ("Content-Type", text("application/xml")),
+            Slot::AllowOrigin => ("Access-Control-Allow-Origin", text(self.allow_origin)),
+            Slot::AllowCredentials => ("Access-Control-Allow-Credentials", text("true")),
+            Slot::AllowMethods => (
+                "Access-Control-Allow-Methods",
+                text(rule(|r| &r.allow_methods)),
+            ),
+            Slot::AllowHeaders => (
+                "Access-Control-Allow-Headers",
+                HeaderValue::RequestedHeaders(self.allow_headers),
+            ),
+            Slot::ExposeHeaders => (
+                "Access-Control-Expose-Headers",
+                text(rule(|r| r.expose_headers.as_deref().unwrap_or_default())),
+            ),
+            Slot::MaxAge => (
+                "Access-Control-Max-Age",
+                text(rule(|r| r.max_age.as_deref().unwrap_or_default())),
+            ),
+            Slot::Vary => ("Vary", text(self.vary)),
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.present.count_ones() as usize;
+        (n, Some(n))
     }
 }
+
+impl ExactSizeIterator for Headers<'_> {}

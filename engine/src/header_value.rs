@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::ascii::has_upper;
+use crate::ascii::{allow_headers_value, find_byte, has_upper, is_lower_and_bare};
 use crate::request::RequestedHeaders;
 
 /// The value of one response header. Display it, or write it into a buffer
@@ -36,22 +36,53 @@ impl<'a> HeaderValue<'a> {
     pub fn write_to<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
         match self {
             HeaderValue::Text(s) => out.write_str(s),
+            // The form browsers send (Fetch lower-cases the names and joins
+            // them with bare commas): the names are written as they are,
+            // straight from the request, with no copy to re-check as UTF-8.
+            HeaderValue::RequestedHeaders(raw) if is_lower_and_bare(raw.as_bytes()) => {
+                let mut rest = *raw;
+                let mut first = true;
+                loop {
+                    let end = find_byte(rest.as_bytes(), b',').unwrap_or(rest.len());
+                    // `,` is ASCII: both cuts are character boundaries.
+                    let (name, tail) = rest.split_at(end);
+                    if !name.is_empty() {
+                        if !first {
+                            out.write_str(", ")?;
+                        }
+                        out.write_str(name)?;
+                        first = false;
+                    }
+                    match tail.get(1..) {
+                        Some(next) => rest = next,
+                        None => return Ok(()),
+                    }
+                }
+            }
             HeaderValue::RequestedHeaders(raw) if raw.len() <= SHORT => {
                 // Every real value: assembled on the stack, written once.
                 // The output is at most twice the input (", " for ",").
                 let mut buf = [0u8; 2 * SHORT];
-                let mut len = 0;
-                for (i, name) in RequestedHeaders::new(raw).enumerate() {
-                    if i > 0 {
-                        buf[len..len + 2].copy_from_slice(b", ");
-                        len += 2;
+                let len = match allow_headers_value(raw.as_bytes(), &mut buf) {
+                    Some(len) => len,
+                    // Names with surrounding whitespace: trimmed one by one.
+                    None => {
+                        let mut len = 0;
+                        for (i, name) in RequestedHeaders::new(raw).enumerate() {
+                            if i > 0 {
+                                buf[len..len + 2].copy_from_slice(b", ");
+                                len += 2;
+                            }
+                            let dst = &mut buf[len..len + name.len()];
+                            dst.copy_from_slice(name.as_bytes());
+                            dst.make_ascii_lowercase();
+                            len += name.len();
+                        }
+                        len
                     }
-                    let dst = &mut buf[len..len + name.len()];
-                    dst.copy_from_slice(name.as_bytes());
-                    dst.make_ascii_lowercase();
-                    len += name.len();
-                }
-                // Lower-casing ASCII bytes keeps UTF-8 valid.
+                };
+                // Lower-casing ASCII bytes keeps UTF-8 valid, and cuts
+                // happen only at `,`.
                 out.write_str(std::str::from_utf8(&buf[..len]).map_err(|_| fmt::Error)?)
             }
             HeaderValue::RequestedHeaders(raw) => {

@@ -63,6 +63,7 @@ pub mod header_value;
 pub mod model;
 pub mod pattern;
 pub mod request;
+mod rule_index;
 pub mod ruleset;
 pub mod validate;
 

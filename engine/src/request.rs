@@ -103,6 +103,14 @@ impl<'a> Iterator for RequestedHeaders<'a> {
             // HTTP's optional whitespace is space and tab.
             let part = &bytes[..end];
             let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+            match (part.first(), part.last()) {
+                // Nothing to trim: the form browsers send.
+                (Some(first), Some(last)) if !is_ows(first) && !is_ows(last) => {
+                    return Some(&current[..end]);
+                }
+                (None, _) | (_, None) => continue,
+                _ => {}
+            }
             if let Some(start) = part.iter().position(|b| !is_ows(b)) {
                 let stop = part
                     .iter()
