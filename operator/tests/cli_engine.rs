@@ -313,6 +313,15 @@ fn convert_refuses_to_lose_ids_and_response_vary_unless_allowed() {
 
 // ---- eval -----------------------------------------------------------------
 
+/// `--method METHOD` followed by `-H HEADER` for each header.
+fn request_args<'a>(method: &'a str, headers: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["--method", method];
+    for header in headers {
+        args.extend(["-H", header]);
+    }
+    args
+}
+
 fn eval(dir: &Path, dialect: &str, config: &str, args: &[&str]) -> Run {
     let path = if config == "none" {
         "none".to_owned()
@@ -361,14 +370,13 @@ fn eval_json_has_the_documented_shape() {
         dir.path(),
         "s3",
         S3_YAML,
-        &[
-            "--method",
+        &request_args(
             "OPTIONS",
-            "-H",
-            "Origin: https://app.example.com",
-            "-H",
-            "Access-Control-Request-Method: PUT",
-        ],
+            &[
+                "Origin: https://app.example.com",
+                "Access-Control-Request-Method: PUT",
+            ],
+        ),
     );
     let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
@@ -440,14 +448,13 @@ fn eval_s3_star_rule_answers_star_without_credentials_section_3() {
         dir.path(),
         "s3",
         S3_YAML,
-        &[
-            "--method",
+        &request_args(
             "OPTIONS",
-            "-H",
-            "Origin: https://other.example",
-            "-H",
-            "Access-Control-Request-Method: GET",
-        ],
+            &[
+                "Origin: https://other.example",
+                "Access-Control-Request-Method: GET",
+            ],
+        ),
     );
     assert_eq!(v["matched_rule"], 1);
     assert_eq!(
@@ -507,7 +514,7 @@ fn eval_s3_actual_request_gets_headers_but_no_allow_headers_section_3() {
         dir.path(),
         "s3",
         S3_YAML,
-        &["--method", "GET", "-H", "Origin: https://app.example.com"],
+        &request_args("GET", &["Origin: https://app.example.com"]),
     );
     assert_eq!(v["status"], 200);
     assert_eq!(v["matched_rule"], 0);
@@ -528,7 +535,7 @@ fn eval_s3_actual_request_gets_headers_but_no_allow_headers_section_3() {
         dir.path(),
         "s3",
         S3_YAML,
-        &["--method", "GET", "-H", "Origin: https://app.example.com"],
+        &request_args("GET", &["Origin: https://app.example.com"]),
     );
     assert!(
         run.stdout.contains("the bucket's own response"),
@@ -544,16 +551,14 @@ fn eval_oss_preflight_echoes_origin_even_for_star_and_varies_section_4() {
         dir.path(),
         "oss",
         OSS_XML,
-        &[
-            "--method",
+        &request_args(
             "OPTIONS",
-            "-H",
-            "Origin: https://app.example.com",
-            "-H",
-            "Access-Control-Request-Method: PUT",
-            "-H",
-            "Access-Control-Request-Headers: X-Oss-Meta-A",
-        ],
+            &[
+                "Origin: https://app.example.com",
+                "Access-Control-Request-Method: PUT",
+                "Access-Control-Request-Headers: X-Oss-Meta-A",
+            ],
+        ),
     );
     assert_eq!(v["status"], 200);
     assert_eq!(
@@ -576,12 +581,7 @@ fn eval_oss_missing_request_method_is_400_section_4() {
         dir.path(),
         "oss",
         OSS_XML,
-        &[
-            "--method",
-            "OPTIONS",
-            "-H",
-            "Origin: https://app.example.com",
-        ],
+        &request_args("OPTIONS", &["Origin: https://app.example.com"]),
     );
     assert_eq!(v["status"], 400);
     let body = v["body"].as_str().unwrap();
@@ -602,14 +602,13 @@ fn eval_without_configuration_is_a_bucket_without_cors() {
             dir.path(),
             dialect,
             "none",
-            &[
-                "--method",
+            &request_args(
                 "OPTIONS",
-                "-H",
-                "Origin: https://app.example.com",
-                "-H",
-                "Access-Control-Request-Method: GET",
-            ],
+                &[
+                    "Origin: https://app.example.com",
+                    "Access-Control-Request-Method: GET",
+                ],
+            ),
         );
         assert_eq!(v["status"], 403, "{dialect}");
         assert!(
@@ -636,14 +635,13 @@ fn eval_refuses_an_invalid_configuration() {
         dir.path(),
         "s3",
         INVALID_YAML,
-        &[
-            "--method",
+        &request_args(
             "OPTIONS",
-            "-H",
-            "Origin: https://app.example.com",
-            "-H",
-            "Access-Control-Request-Method: GET",
-        ],
+            &[
+                "Origin: https://app.example.com",
+                "Access-Control-Request-Method: GET",
+            ],
+        ),
     );
     assert_eq!(run.code, 1);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
