@@ -93,6 +93,7 @@ const OSS_HOST: &str = "oss.system.test";
 
 /// Garage, the edge, the browser, and the scratch directory.
 struct System {
+    started: Instant,
     world: World,
     browser: Browser,
     edge_port: u16,
@@ -100,6 +101,7 @@ struct System {
 
 impl System {
     fn start() -> System {
+        let started = Instant::now();
         let world = World::start(
             &[SITE_BUCKET, UPLOADS_BUCKET, S3_BUCKET],
             &EdgeOptions {
@@ -115,7 +117,12 @@ impl System {
             .next()
             .and_then(|p| p.trim_end_matches('/').parse().ok())
             .expect("the edge URL has a port");
+        eprintln!(
+            "browser: Garage, the edge and Chromium up in {:?}",
+            started.elapsed()
+        );
         System {
+            started,
             world,
             browser,
             edge_port,
@@ -143,6 +150,7 @@ impl System {
             &manifest.to_string(),
         );
         let run = self.world.apply(&path);
+        eprintln!("browser: [{:>7.1?}] applied {name}", self.started.elapsed());
         assert_eq!(
             run.code,
             Some(0),
@@ -156,6 +164,27 @@ impl System {
     /// Chromium's CORS refusal), and each response header readable exactly
     /// when the decision exposes it.
     fn check(&mut self, engine: &Compiled, fetch: &Fetch, what: &str) -> Seen {
+        let (seen, preflighted) = self.check_quietly(engine, fetch, what);
+        eprintln!(
+            "browser: [{:>7.1?}] {what}: {}{}",
+            self.started.elapsed(),
+            if seen.ok {
+                format!("status {}", seen.status.unwrap_or(0))
+            } else {
+                "refused by CORS".to_owned()
+            },
+            if preflighted {
+                " (after a preflight)"
+            } else {
+                ""
+            },
+        );
+        seen
+    }
+
+    /// [`System::check`] without the progress line.
+    /// Also returns whether the browser had to send a preflight.
+    fn check_quietly(&mut self, engine: &Compiled, fetch: &Fetch, what: &str) -> (Seen, bool) {
         let origin = self.browser.origin(&fetch.page).to_owned();
         let want = expected(engine, &origin, fetch);
         let seen = self.browser.fetch(fetch);
@@ -180,16 +209,7 @@ impl System {
                 "{what}: header {name} readable by the page: seen {seen:?}"
             );
         }
-        eprintln!(
-            "browser: {what}: {} (preflight: {})",
-            if seen.ok {
-                format!("status {}", seen.status.unwrap_or(0))
-            } else {
-                "refused by CORS".to_owned()
-            },
-            want.preflighted
-        );
-        seen
+        (seen, want.preflighted)
     }
 
     /// Sends `GET path` straight to Garage's S3 API with a presigned URL:
@@ -287,7 +307,6 @@ fn poll(what: &str, bound: Duration, mut probe: impl FnMut() -> bool) -> Duratio
 
 #[test]
 fn manifests_to_garage_and_the_edge_seen_by_chromium() {
-    let started = Instant::now();
     let mut sys = System::start();
     let (app, other) = (sys.app(), sys.other());
 
@@ -649,7 +668,7 @@ fn manifests_to_garage_and_the_edge_seen_by_chromium() {
     let mut fetches = 0;
     while watch.elapsed() < propagation_bound() {
         for page in ["app", "other"] {
-            let seen = sys.check(
+            let (seen, _) = sys.check_quietly(
                 &site_v2_engine,
                 &Fetch::get(page, &site_url).read(&["etag"]),
                 &format!("site after Retain: {page}"),
@@ -661,6 +680,6 @@ fn manifests_to_garage_and_the_edge_seen_by_chromium() {
     eprintln!(
         "browser: {fetches} fetches over {:?} after Retain all served as before; whole test {:?}",
         propagation_bound(),
-        started.elapsed()
+        sys.started.elapsed()
     );
 }
