@@ -276,11 +276,24 @@ impl Browser {
                         return value;
                     }
                 }
-                Err(_) => {
-                    let status = self.child.try_wait().ok().flatten();
+                Err(reason) => {
+                    // Let a driver that is exiting finish writing why.
+                    let mut status = None;
+                    let until = Instant::now() + Duration::from_secs(2);
+                    while status.is_none() && Instant::now() < until {
+                        status = self.child.try_wait().ok().flatten();
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    let what = match reason {
+                        mpsc::RecvTimeoutError::Timeout => {
+                            format!("gave no answer within {timeout:?}")
+                        }
+                        mpsc::RecvTimeoutError::Disconnected => "stopped".to_owned(),
+                    };
                     panic!(
-                        "the browser driver gave no answer within {timeout:?} (exit status {status:?}); \
-                         Chromium must be installed (/usr/bin/chromium, scripts/install/chromium.sh):\n{}",
+                        "the browser driver {what} (exit status {status:?}); it needs Node.js 20+, \
+                         the harness's npm packages and Chromium (/usr/bin/chromium or $CHROMIUM_BIN; \
+                         scripts/install/chromium.sh). Its log:\n{}",
                         self.log_tail()
                     );
                 }
