@@ -9,7 +9,9 @@
 #   engine   criterion: engine decisions vs tower-http's CorsLayer
 #            (engine/benches/decide.rs)
 #   edge     wrk against workerd: the bucketcors worker vs an empty
-#            (pass-through) worker served the same way
+#            pass-through workers-rs worker (edge-worker/empty-peer) served
+#            the same way: preflight, forwarded GET, cached GET; throughput
+#            and the latency the worker adds
 #   publish  publish-to-serve latency: a rule change written through the
 #            local Cloudflare KV API until the edge answers with it
 #   apply    `bucketcors apply` of 1,000 manifests (1,000 buckets) against a
@@ -88,7 +90,7 @@ bench_engine() {
 title() {
   case "$1" in
     engine) echo "Engine decisions vs tower-http CorsLayer" ;;
-    edge) echo "Edge worker vs an empty worker (workerd, wrk)" ;;
+    edge) echo "Edge worker vs an empty workers-rs worker (workerd, wrk)" ;;
     publish) echo "Publish-to-serve latency" ;;
     apply) echo "bucketcors apply: 1,000 buckets against Garage" ;;
     operator) echo "Operator memory with 1,000 BucketCors objects" ;;

@@ -40,6 +40,7 @@ ensure_harness() {
 origin_url="" empty_url=""
 ensure_peers() {
   [ -n "$empty_url" ] && return 0
+  "$root/scripts/build-worker.sh" "$root/edge-worker/empty-peer" >&2 || return 1
   setsid node "$root/scripts/bench/edge-peers.mjs" >"$work/peers.out" 2>"$work/peers.log" &
   local pid=$!
   pids+=("$pid")
@@ -93,61 +94,263 @@ print(f"{s.median(xs):.0f} {q(0.9):.0f} {xs[0]:.0f} {xs[-1]:.0f} {len(xs)}")'
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}x')" "$1" "$2"; }
 
 # ---------------------------------------------------------------- edge
-# wrk on loopback against the bucketcors worker and the empty worker, both
-# in workerd through Miniflare, same machine, same run, one after the other.
-wrk_run() { # NAME URL LUA [HOST]
-  local out="$work/wrk-$1.txt"
-  local host_args=()
-  [ -n "${4:-}" ] && host_args=(-H "Host: $4")
-  wrk -t2 -c16 -d3s -s "$3" "${host_args[@]}" "$2" >/dev/null 2>&1 || true # warm-up
-  wrk -t2 -c16 -d"${WRK_SECONDS:-15}"s --latency -s "$3" "${host_args[@]}" "$2" >"$out" 2>&1 || return 1
+# The bucketcors worker against its peer, an empty pass-through workers-rs
+# worker (edge-worker/empty-peer), both in workerd through the same
+# Miniflare, both forwarding to the same local origin, one after the other
+# on loopback. Three kinds of request, each like for like:
+#   preflight       both answer at the edge (bucketcors: the engine's answer;
+#                   empty: an empty 200);
+#   forwarded GET   the origin sends `Cache-Control: no-store`, so the
+#                   bucketcors body cache keeps nothing and both workers fetch
+#                   the origin on every request: the budget ratio (>= 0.9x);
+#   cached GET      a cacheable object: bucketcors answers from its body
+#                   cache, the empty worker (no cache) still fetches; shown
+#                   for context, not like for like.
+# For context too, the forwarded GET against a second bucketcors harness
+# with its body cache off (BODY_CACHE_TTL_SECONDS=0: no Cache API lookup),
+# which shows what that lookup costs in workerd.
+# Throughput: `wrk -t2 -c16`; latency: `wrk -t1 -c1 --latency` (one
+# request at a time, so the figures are the path's own cost, not queueing).
+# WRK_ROUNDS rounds (default 3) of WRK_SECONDS (default 15) per run,
+# alternating which worker goes first; the tables give medians of rounds,
+# and ratios are medians of the per-round ratios (each round times the two
+# back to back, so a drift in machine load hits both alike).
+edge_host=edge.bench.test
+edge_target() { # NAME -> "URL LUA HOST" (HOST "-" when none)
+  local pre="$root/scripts/bench/preflight.lua" get="$root/scripts/bench/get.lua"
+  case "$1" in
+    origin-get) echo "$origin_url/nostore/obj $get -" ;;
+    empty-pre) echo "$empty_url/obj $pre -" ;;
+    bucketcors-pre) echo "$edge_url/obj $pre $edge_host" ;;
+    empty-get) echo "$empty_url/nostore/obj $get -" ;;
+    bucketcors-get) echo "$edge_url/nostore/obj $get $edge_host" ;;
+    nocache-get) echo "$nocache_url/nostore/obj $get $edge_host" ;;
+    empty-cget) echo "$empty_url/cached/obj $get -" ;;
+    bucketcors-cget) echo "$edge_url/cached/obj $get $edge_host" ;;
+  esac
+}
+# One wrk run; appends "req/s p50_us p99_us non2xx socket_errors" to
+# $work/edge-MODE-NAME.txt. MODE: load (-t2 -c16), lat (-t1 -c1) or warm.
+wrk_measure() { # MODE NAME
+  local mode="$1" name="$2" url lua host args=()
+  read -r url lua host <<<"$(edge_target "$name")"
+  [ "$host" != - ] && args+=(-H "Host: $host")
+  case "$mode" in
+    load) args+=(-t2 -c16 -d"${WRK_SECONDS:-15}"s) ;;
+    lat) args+=(-t1 -c1 -d"${WRK_SECONDS:-15}"s) ;;
+    warm) wrk -t2 -c16 -d3s -s "$lua" "${args[@]}" "$url" >/dev/null 2>&1; return 0 ;;
+  esac
+  local out="$work/wrk-$mode-$name.last"
+  wrk "${args[@]}" --latency -s "$lua" "$url" >"$out" 2>&1 || { cat "$out" >&2; return 1; }
+  say "   wrk $mode $name: $(awk '/^Requests\/sec:/{print $2}' "$out") req/s"
   cat "$out" >&2
-  local rps p50 p99 non2xx
-  rps="$(awk '/^Requests\/sec:/{print $2}' "$out")"
-  p50="$(awk '$1=="50%"{print $2}' "$out")"
-  p99="$(awk '$1=="99%"{print $2}' "$out")"
-  non2xx="$(awk '/Non-2xx or 3xx responses:/{print $NF}' "$out")"
-  echo "$rps $p50 $p99 ${non2xx:-0}"
+  python3 "$root/scripts/bench/wrk_summary.py" "$out" >>"$work/edge-$mode-$name.txt"
+}
+# Median of column COL (1-based) of the rounds in $work/edge-MODE-NAME.txt.
+edge_median() { # MODE NAME COL
+  python3 -c '
+import sys, statistics
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+print(statistics.median(float(r[int(sys.argv[2]) - 1]) for r in rows))' "$work/edge-$1-$2.txt" "$3"
+}
+ms() { python3 -c "import sys; print(f'{float(sys.argv[1]) / 1000:.3f} ms')" "$1"; }
+added_ms() { python3 -c "import sys; print(f'{(float(sys.argv[1]) - float(sys.argv[2])) / 1000:+.3f} ms')" "$1" "$2"; }
+round_ratios() { # NAME_A NAME_B -> per-round req/s ratios A/B, "0.91, 0.95, ..."
+  paste -d' ' "$work/edge-load-$1.txt" "$work/edge-load-$2.txt" |
+    awk '{printf "%s%.2f", (NR > 1 ? ", " : ""), $1 / $6} END {print ""}'
+}
+median_ratio() { # NAME_A NAME_B -> median of the per-round req/s ratios A/B
+  paste -d' ' "$work/edge-load-$1.txt" "$work/edge-load-$2.txt" | python3 -c '
+import sys, statistics
+print(statistics.median(float(l.split()[0]) / float(l.split()[5]) for l in sys.stdin if l.strip()))'
+}
+# A second harness serving the same worker build with its body cache off.
+nocache_url=""
+ensure_nocache_harness() {
+  [ -n "$nocache_url" ] && return 0
+  BUCKETCORS_HARNESS_TOKEN="$CLOUDFLARE_API_TOKEN" setsid node "$root/edge-worker/harness/harness.mjs" \
+    --worker-build "$root/edge-worker/build" --body-cache-ttl 0 \
+    >"$work/harness-nocache.out" 2>"$work/harness-nocache.log" &
+  local pid=$!
+  pids+=("$pid")
+  wait_ready "$work/harness-nocache.out" "$pid" || return 1
+  nocache_url="$(awk '$1=="edge"{print $2}' "$work/harness-nocache.out")"
+  "$bc" apply -f "$1" --cloudflare-api-url "$(awk '$1=="api"{print $2}' "$work/harness-nocache.out")" \
+    --cloudflare-account-id "$kv_account" --cloudflare-namespace-id "$kv_namespace"
+}
+# `curl -si` of one request to a target; prints the response head.
+edge_head() { # NAME [METHOD]
+  local url lua host args=()
+  read -r url lua host <<<"$(edge_target "$1")"
+  [ "$host" != - ] && args+=(-H "Host: $host")
+  args+=(-H 'Origin: https://app.example.com')
+  [ "${2:-GET}" = OPTIONS ] && args+=(-X OPTIONS -H 'Access-Control-Request-Method: PUT'
+    -H 'Access-Control-Request-Headers: content-type, x-amz-date')
+  curl -s -D - -o /dev/null "${args[@]}" "$url" | tr -d '\r' | tr 'A-Z' 'a-z'
+}
+# Every target must answer as the comparison assumes before it is timed.
+edge_check() {
+  local h i
+  for i in empty-pre bucketcors-pre; do
+    h="$(edge_head "$i" OPTIONS)"
+    grep -q '^http/1.1 200' <<<"$h" || { echo "$i: preflight not answered 200: $h" >&2; return 1; }
+  done
+  grep -q '^access-control-allow-origin: https://app.example.com' <<<"$(edge_head bucketcors-pre OPTIONS)" ||
+    { echo "bucketcors-pre: the preflight was not allowed by the published rules" >&2; return 1; }
+  for i in origin-get empty-get empty-cget bucketcors-get bucketcors-cget nocache-get; do
+    h="$(edge_head "$i")"
+    grep -q '^http/1.1 200' <<<"$h" || { echo "$i: GET not answered 200: $h" >&2; return 1; }
+  done
+  # The forwarded GET must reach the origin every time: bucketcors reports
+  # BYPASS (not stored) on a repeat, never HIT.
+  for i in 1 2 3; do
+    h="$(edge_head bucketcors-get)"
+    grep -q '^x-bucketcors-cache: bypass' <<<"$h" || { echo "bucketcors-get: expected x-bucketcors-cache: BYPASS: $h" >&2; return 1; }
+    grep -q '^access-control-allow-origin: https://app.example.com' <<<"$h" || { echo "bucketcors-get: no CORS headers: $h" >&2; return 1; }
+    grep -q '^x-bucketcors-cache: bypass' <<<"$(edge_head nocache-get)" || { echo "nocache-get: expected BYPASS" >&2; return 1; }
+  done
+  # The cacheable GET must be a cache hit once stored (the store runs after
+  # the answer, so give it a moment).
+  for i in $(seq 50); do
+    grep -q '^x-bucketcors-cache: hit' <<<"$(edge_head bucketcors-cget)" && return 0
+    sleep 0.1
+  done
+  echo "bucketcors-cget: the cacheable object never became a body cache HIT" >&2
+  return 1
 }
 bench_edge() {
-  local frag="$1"
+  local frag="$1" rounds="${WRK_ROUNDS:-3}" secs="${WRK_SECONDS:-15}"
   command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; return 1; }
   ensure_bucketcors && ensure_garage && ensure_harness && ensure_peers || return 1
   garage_bucket bench-edge >/dev/null || return 1
-  edge_manifest bench-edge edge.bench.test "$origin_url" 600 >"$work/edge.yaml"
+  edge_manifest bench-edge "$edge_host" "$origin_url" 600 >"$work/edge.yaml"
   apply_edge "$work/edge.yaml" || return 1
-  # Both paths must really work before they are timed.
-  local st
-  st="$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Host: edge.bench.test' -H 'Origin: https://app.example.com' \
-    -H 'Access-Control-Request-Method: PUT' "$edge_url/obj")"
-  [ "$st" = 200 ] || { echo "edge preflight answered $st, not 200" >&2; return 1; }
-  st="$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: edge.bench.test' -H 'Origin: https://app.example.com' "$edge_url/obj")"
-  [ "$st" = 200 ] || { echo "edge GET answered $st, not 200" >&2; return 1; }
-  local e_pre b_pre e_get b_get r
-  e_pre=($(wrk_run empty-preflight "$empty_url/obj" "$root/scripts/bench/preflight.lua")) || return 1
-  b_pre=($(wrk_run bucketcors-preflight "$edge_url/obj" "$root/scripts/bench/preflight.lua" edge.bench.test)) || return 1
-  e_get=($(wrk_run empty-get "$empty_url/obj" "$root/scripts/bench/get.lua")) || return 1
-  b_get=($(wrk_run bucketcors-get "$edge_url/obj" "$root/scripts/bench/get.lua" edge.bench.test)) || return 1
-  for r in "${b_pre[3]}" "${b_get[3]}" "${e_pre[3]}" "${e_get[3]}"; do
-    [ "$r" = 0 ] || { echo "a wrk run saw $r non-2xx answers" >&2; return 1; }
+  ensure_nocache_harness "$work/edge.yaml" || return 1
+  edge_check || return 1
+
+  local pairs=(pre get cget) p r n
+  for n in origin-get empty-pre bucketcors-pre empty-get bucketcors-get nocache-get empty-cget bucketcors-cget; do
+    wrk_measure warm "$n"
   done
+  for r in $(seq "$rounds"); do
+    say "   round $r/$rounds"
+    for p in "${pairs[@]}"; do
+      # Alternate which worker goes first, so a drift in machine load
+      # does not always favour the same one.
+      if [ $((r % 2)) = 1 ]; then
+        wrk_measure load "empty-$p" && wrk_measure load "bucketcors-$p" || return 1
+      else
+        wrk_measure load "bucketcors-$p" && wrk_measure load "empty-$p" || return 1
+      fi
+    done
+    wrk_measure load nocache-get && wrk_measure load origin-get || return 1
+    wrk_measure lat origin-get && wrk_measure lat nocache-get || return 1
+    for p in "${pairs[@]}"; do
+      if [ $((r % 2)) = 1 ]; then
+        wrk_measure lat "empty-$p" && wrk_measure lat "bucketcors-$p" || return 1
+      else
+        wrk_measure lat "bucketcors-$p" && wrk_measure lat "empty-$p" || return 1
+      fi
+    done
+  done
+  # Every answer must have been a 2xx; socket errors are reported.
+  local f bad=0 errs=0
+  for f in "$work"/edge-load-*.txt "$work"/edge-lat-*.txt; do
+    bad=$((bad + $(awk '{s += $4} END {print s + 0}' "$f")))
+    errs=$((errs + $(awk '{s += $5} END {print s + 0}' "$f")))
+  done
+  [ "$bad" = 0 ] || { echo "the wrk runs saw $bad non-2xx answers" >&2; return 1; }
+
+  declare -A rps p50 p99
+  for n in origin-get empty-pre bucketcors-pre empty-get bucketcors-get nocache-get empty-cget bucketcors-cget; do
+    rps[$n]="$(edge_median load "$n" 1)"
+    p50[$n]="$(edge_median lat "$n" 2)"
+    p99[$n]="$(edge_median lat "$n" 3)"
+  done
+  local get_ratio verdict
+  get_ratio="$(median_ratio bucketcors-get empty-get)"
+  if python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 0.9 else 1)" "$get_ratio"; then
+    verdict="meets the budget (at least 0.90x the empty worker)"
+  else
+    verdict="**misses** the budget (at least 0.90x the empty worker)"
+  fi
+  get_ratio="$(printf '%.2fx' "$get_ratio")"
+  mratio() { printf '%.2fx' "$(median_ratio "$1" "$2")"; }
+  wasm_kb() { [ -f "$1" ] && gzip -9 -c "$1" | wc -c | awk '{printf "%.1f KB", $1 / 1024}' || echo "?"; }
   {
-    echo "\`wrk -t2 -c16 -d${WRK_SECONDS:-15}s --latency\` on loopback after a 3 s warm-up, against the"
-    echo "bucketcors worker (\`edge-worker/\`, release wasm, rules published with"
-    echo "\`bucketcors apply\`, host route) and an empty worker served the same way"
-    echo "(Miniflare/workerd, same compatibility date) that answers \`OPTIONS\` with an empty"
-    echo "200 and passes other requests through to the same origin"
-    echo "(\`scripts/bench/edge-peers.mjs\`). wrk shares the two cores with workerd, so the"
-    echo "absolute figures are low; the ratio is what compares."
+    echo "The bucketcors worker (\`edge-worker/\`, release wasm, rules published with"
+    echo "\`bucketcors apply\` for host \`$edge_host\`) against its peer, an **empty"
+    echo "workers-rs worker** (\`edge-worker/empty-peer/\`, the same \`worker\` crate and"
+    echo "build) that answers \`OPTIONS\` with an empty 200 and passes every other request"
+    echo "through to the origin (method, path, query, headers, streamed body) unchanged."
+    echo "Both run in workerd through the same Miniflare (\`edge-worker/harness\` lockfile),"
+    echo "same compatibility date, and forward to the same local origin (Node, fixed 1 KiB"
+    echo "body; \`scripts/bench/edge-peers.mjs\`). gzipped wasm: bucketcors"
+    echo "$(wasm_kb "$root/edge-worker/build/index_bg.wasm"), empty peer $(wasm_kb "$root/edge-worker/empty-peer/build/index_bg.wasm")."
     echo
-    echo "| request | empty worker req/s | bucketcors req/s | bucketcors / empty | p50 empty → bucketcors | p99 empty → bucketcors |"
-    echo "| --- | ---: | ---: | ---: | --- | --- |"
-    echo "| preflight (answered at the edge) | ${e_pre[0]} | ${b_pre[0]} | $(ratio "${b_pre[0]}" "${e_pre[0]}") | ${e_pre[1]} → ${b_pre[1]} | ${e_pre[2]} → ${b_pre[2]} |"
-    echo "| GET (forwarded, CORS headers applied) | ${e_get[0]} | ${b_get[0]} | $(ratio "${b_get[0]}" "${e_get[0]}") | ${e_get[1]} → ${b_get[1]} | ${e_get[2]} → ${b_get[2]} |"
+    echo "- **preflight**: an allowed browser preflight (\`OPTIONS\`, \`Origin\`,"
+    echo "  \`Access-Control-Request-Method: PUT\`, two requested headers); bucketcors"
+    echo "  answers it with the engine, the empty worker with an empty 200. Neither"
+    echo "  reaches the origin."
+    echo "- **forwarded GET**: a cross-origin \`GET\` of an object the origin sends with"
+    echo "  \`Cache-Control: no-store\`, so the bucketcors body cache stores nothing (checked:"
+    echo "  \`x-bucketcors-cache: BYPASS\`) and both workers fetch the origin every time."
+    echo "  bucketcors also routes, looks the body cache up, strips and writes CORS headers."
+    echo "- **cached GET** (context only, not like for like): a cacheable object;"
+    echo "  bucketcors answers from its body cache (checked: \`HIT\`), the empty worker has"
+    echo "  no cache and fetches the origin."
     echo
-    echo "Every answer in these runs was 2xx. After the first request the bucketcors GET"
-    echo "is served from the worker's body cache (CORS headers added per request after the"
-    echo "cache); the empty worker has no cache and fetches the origin each time."
+    echo "$rounds rounds, each worker in turn (the first alternating), one 3 s warm-up per"
+    echo "target before the first round; medians of the rounds. wrk shares the machine's"
+    echo "cores with workerd and the origin, so absolute figures are low; the ratio within"
+    echo "a run is what compares. Ratios are the median of the per-round ratios (the two
+workers timed back to back in each round). Every answer in these runs was 2xx"
+    [ "$errs" = 0 ] && echo "and wrk saw no socket errors." || echo "(wrk reported $errs socket errors/timeouts in total)."
+    echo
+    echo "### Throughput (\`wrk -t2 -c16 -d${secs}s\`, loopback)"
+    echo
+    echo "| request | empty worker req/s | bucketcors req/s | bucketcors / empty | per round |"
+    echo "| --- | ---: | ---: | ---: | --- |"
+    echo "| preflight, answered at the edge | ${rps[empty-pre]} | ${rps[bucketcors-pre]} | $(mratio bucketcors-pre empty-pre) | $(round_ratios bucketcors-pre empty-pre) |"
+    echo "| **forwarded GET** (both fetch the origin every time) | ${rps[empty-get]} | ${rps[bucketcors-get]} | **$get_ratio** | $(round_ratios bucketcors-get empty-get) |"
+    echo "| forwarded GET, bucketcors body cache off (context) | ${rps[empty-get]} | ${rps[nocache-get]} | $(mratio nocache-get empty-get) | $(round_ratios nocache-get empty-get) |"
+    echo "| cached GET (bucketcors: body cache; empty: origin) | ${rps[empty-cget]} | ${rps[bucketcors-cget]} | $(mratio bucketcors-cget empty-cget) | $(round_ratios bucketcors-cget empty-cget) |"
+    echo
+    echo "Budget (issue 5): forwarded-GET throughput at least 0.9x the empty workers-rs"
+    echo "worker's. This run: $get_ratio, which $verdict."
+    echo "\"Body cache off\" is the same worker build in a second harness with"
+    echo "\`BODY_CACHE_TTL_SECONDS=0\`: no Cache API lookup before the origin fetch, so the"
+    echo "difference between the two bucketcors rows is what that lookup costs in workerd"
+    echo "(Miniflare's local cache, not Cloudflare's). The origin alone (no worker) served"
+    echo "${rps[origin-get]} req/s."
+    echo
+    echo "### Latency (\`wrk -t1 -c1 -d${secs}s --latency\`: one request at a time)"
+    echo
+    echo "| request | percentile | origin direct | empty worker | bucketcors | added by bucketcors (vs empty) | bucketcors vs origin direct |"
+    echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+    local q v
+    for q in p50 p99; do
+      declare -n v="$q"
+      echo "| preflight | $q | n/a | $(ms "${v[empty-pre]}") | $(ms "${v[bucketcors-pre]}") | **$(added_ms "${v[bucketcors-pre]}" "${v[empty-pre]}")** | n/a |"
+    done
+    for q in p50 p99; do
+      declare -n v="$q"
+      echo "| forwarded GET | $q | $(ms "${v[origin-get]}") | $(ms "${v[empty-get]}") | $(ms "${v[bucketcors-get]}") | **$(added_ms "${v[bucketcors-get]}" "${v[empty-get]}")** | $(added_ms "${v[bucketcors-get]}" "${v[origin-get]}") |"
+    done
+    for q in p50 p99; do
+      declare -n v="$q"
+      echo "| forwarded GET, body cache off (context) | $q | $(ms "${v[origin-get]}") | $(ms "${v[empty-get]}") | $(ms "${v[nocache-get]}") | $(added_ms "${v[nocache-get]}" "${v[empty-get]}") | $(added_ms "${v[nocache-get]}" "${v[origin-get]}") |"
+    done
+    for q in p50 p99; do
+      declare -n v="$q"
+      echo "| cached GET (context) | $q | n/a | $(ms "${v[empty-cget]}") (origin fetch) | $(ms "${v[bucketcors-cget]}") (cache hit) | $(added_ms "${v[bucketcors-cget]}" "${v[empty-cget]}") | n/a |"
+    done
+    echo
+    echo "\"Added by bucketcors\" is the bucketcors worker's latency minus the empty worker's"
+    echo "for the same request: what the CORS logic costs on top of workers-rs in workerd."
+    echo
+    echo "Rerun this section alone: \`scripts/bench.sh edge\` (\`WRK_SECONDS\`, default 15, and"
+    echo "\`WRK_ROUNDS\`, default 3, set the run length)."
   } >"$frag"
 }
 
