@@ -74,7 +74,12 @@ impl RuleSet {
 
     /// Parses the serialized form, checking the revision and validity.
     pub fn from_json(text: &str) -> Result<RuleSet, RuleSetError> {
-        let rule_set: RuleSet = serde_json::from_str(text)?;
+        RuleSet::checked(serde_json::from_str(text)?)
+    }
+
+    /// Checks a rule set read from its serialized form: the revision must
+    /// belong to the content and the configuration must be valid.
+    pub(crate) fn checked(rule_set: RuleSet) -> Result<RuleSet, RuleSetError> {
         let expected = revision(rule_set.dialect, &rule_set.config);
         if expected != rule_set.revision {
             return Err(RuleSetError::RevisionMismatch {

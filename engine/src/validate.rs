@@ -5,7 +5,7 @@
 //! The checks, in the order they are reported:
 //! - configuration-wide: no rules, too many rules (OSS 10, S3 100), XML
 //!   XML document too large (OSS 16 KB, S3 64 KB, measured on the document
-//!   [`crate::format::print`] produces, which is what the operator sends),
+//!   [`crate::format::print_provider_xml`] produces, which is what the operator sends),
 //!   `responseVary` with S3 (S3 formats have no place for it);
 //! - per rule: `id` (S3: at most 255 characters; OSS: a warning, since OSS
 //!   has nowhere to keep it), origins (at least one; not empty; at most one
@@ -23,7 +23,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::canonical::canonical_rule;
-use crate::format::{Format, print};
+use crate::format::print_provider_xml;
 use crate::model::{CorsConfig, Dialect, Rule};
 use crate::pattern::Pattern;
 
@@ -217,11 +217,7 @@ pub fn validate(config: &CorsConfig, dialect: Dialect) -> Report {
 /// Bytes of the provider XML document for `config`: the printer's output,
 /// exactly what a PutBucketCors body carries.
 pub fn document_size(config: &CorsConfig, dialect: Dialect) -> usize {
-    let format = match dialect {
-        Dialect::Oss => Format::OssXml,
-        Dialect::S3 => Format::S3Xml,
-    };
-    print(config, format).len()
+    print_provider_xml(config, dialect).len()
 }
 
 fn config_error(field: Option<&str>, message: String) -> Diagnostic {

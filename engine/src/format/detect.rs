@@ -17,7 +17,7 @@
 use quick_xml::events::Event;
 
 use super::Format;
-use super::xml::S3_NAMESPACE;
+use super::xml_write::S3_NAMESPACE;
 
 /// The format `text` is most likely in; `None` for an empty document.
 pub fn detect(text: &str) -> Option<Format> {

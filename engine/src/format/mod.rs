@@ -37,17 +37,34 @@
 //! `BucketCors` manifest (`kind: BucketCors`, rules under `spec`), because
 //! that is what users have at hand; [`parse_document`] also reports the
 //! manifest's `spec.backend.provider` as the document's [`Dialect`].
+//!
+//! The parsers and [`print`] need the crate's `formats` feature (on by
+//! default; it brings quick-xml and serde_yaml). Without it, which is how the
+//! edge worker builds, this module keeps [`Format`], [`losses`] and
+//! [`print_provider_xml`], which validation uses for the providers' size
+//! limits.
 
+#[cfg(feature = "formats")]
 mod detect;
+#[cfg(feature = "formats")]
 mod error;
+#[cfg(feature = "formats")]
 mod oss_xml;
+#[cfg(feature = "formats")]
 mod s3_json;
+#[cfg(feature = "formats")]
 mod s3_xml;
+#[cfg(feature = "formats")]
 mod spec;
+#[cfg(feature = "formats")]
 mod xml;
+mod xml_write;
+#[cfg(feature = "formats")]
 mod yaml_depth;
 
+#[cfg(feature = "formats")]
 pub use detect::detect;
+#[cfg(feature = "formats")]
 pub use error::ParseError;
 
 use crate::model::{CorsConfig, Dialect};
@@ -144,6 +161,7 @@ impl std::str::FromStr for Format {
     }
 }
 
+#[cfg(feature = "formats")]
 /// A parsed document: the configuration, the format it was written in and
 /// the dialect the document itself names, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,6 +177,7 @@ pub struct Document {
     pub dialect: Option<Dialect>,
 }
 
+#[cfg(feature = "formats")]
 /// Parses `text` as `format`.
 ///
 /// # Errors
@@ -168,6 +187,7 @@ pub fn parse(text: &str, format: Format) -> Result<CorsConfig, ParseError> {
     parse_as(text, format).map(|doc| doc.config)
 }
 
+#[cfg(feature = "formats")]
 /// Detects the format of `text` and parses it.
 ///
 /// # Errors
@@ -176,6 +196,7 @@ pub fn parse_any(text: &str) -> Result<(CorsConfig, Format), ParseError> {
     parse_document(text).map(|doc| (doc.config, doc.format))
 }
 
+#[cfg(feature = "formats")]
 /// Detects the format of `text`, parses it, and reports the dialect the
 /// document names (see [`Document::dialect`]).
 ///
@@ -192,12 +213,14 @@ pub fn parse_document(text: &str) -> Result<Document, ParseError> {
     parse_as(text, format)
 }
 
+#[cfg(feature = "formats")]
 /// The largest document any parser reads. Providers take at most 64 KB
 /// (S3) and 16 KB (OSS) of XML; this leaves room for manifests with
 /// comments and many documents while bounding the work a hostile file can
 /// cause.
 pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
 
+#[cfg(feature = "formats")]
 fn parse_as(text: &str, format: Format) -> Result<Document, ParseError> {
     if text.len() > MAX_DOCUMENT_BYTES {
         return Err(ParseError::new(
@@ -221,6 +244,7 @@ fn parse_as(text: &str, format: Format) -> Result<Document, ParseError> {
     }
 }
 
+#[cfg(feature = "formats")]
 /// Prints `config` as `format`.
 ///
 /// What the format cannot hold (see [`losses`]) is left out; everything else
@@ -233,6 +257,18 @@ pub fn print(config: &CorsConfig, format: Format) -> String {
         Format::Yaml => spec::print_yaml(config),
         Format::Json => spec::print_json(config),
     }
+}
+
+/// Prints `config` as `dialect`'s own XML document: exactly the body of the
+/// provider's PutBucketCors. Unlike [`print`] it names no other format, so a
+/// caller that only needs the provider document (validation's size limit, on
+/// the edge too) does not link the YAML and JSON printers.
+pub fn print_provider_xml(config: &CorsConfig, dialect: Dialect) -> String {
+    let format = match dialect {
+        Dialect::Oss => Format::OssXml,
+        Dialect::S3 => Format::S3Xml,
+    };
+    xml_write::write(config, format)
 }
 
 /// Something in a configuration that a format has no place for.

@@ -17,7 +17,7 @@
 //! printing always writes it (which also makes printed documents
 //! unmistakably OSS for [`super::detect`]).
 
-use super::{Document, Format, ParseError, xml};
+use super::{Document, Format, ParseError, xml, xml_write};
 use crate::model::{CorsConfig, Dialect};
 
 /// Parses an OSS XML document.
@@ -34,5 +34,5 @@ pub(super) fn parse(text: &str) -> Result<Document, ParseError> {
 
 /// Prints `config` as OSS XML; rule IDs are left out.
 pub(super) fn print(config: &CorsConfig) -> String {
-    xml::write(config, Format::OssXml)
+    xml_write::write(config, Format::OssXml)
 }

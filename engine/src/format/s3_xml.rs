@@ -14,7 +14,7 @@
 //! examples omit it) and always written on output. There is no
 //! `ResponseVary`: reading one is an error pointing at OSS XML.
 
-use super::{Document, Format, ParseError, xml};
+use super::{Document, Format, ParseError, xml, xml_write};
 use crate::model::{CorsConfig, Dialect};
 
 /// Parses an S3 XML document.
@@ -31,5 +31,5 @@ pub(super) fn parse(text: &str) -> Result<Document, ParseError> {
 
 /// Prints `config` as S3 XML; `responseVary` is left out.
 pub(super) fn print(config: &CorsConfig) -> String {
-    xml::write(config, Format::S3Xml)
+    xml_write::write(config, Format::S3Xml)
 }

@@ -1,5 +1,6 @@
-//! The `<CORSConfiguration>` document shared by OSS and S3: one reader and
-//! one writer, told which provider's elements to allow.
+//! Reading the `<CORSConfiguration>` document shared by OSS and S3: one
+//! reader, told which provider's elements to allow (the writer is
+//! [`super::xml_write`]).
 //!
 //! The reader is a flat state machine over quick-xml events rather than a
 //! tree builder: the document is exactly three levels deep
@@ -16,8 +17,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use super::{Format, ParseError};
 use crate::model::{CorsConfig, Rule};
 
-/// The S3 document namespace (`xmlns` of S3's `CORSConfiguration`).
-pub(super) const S3_NAMESPACE: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+use super::xml_write::S3_NAMESPACE;
 
 /// What a reader saw besides the configuration: evidence of which provider
 /// the document was written for.
@@ -452,73 +452,4 @@ fn reference(r: &BytesRef<'_>) -> Result<String, String> {
 
 fn name_of(e: &BytesStart<'_>) -> String {
     String::from_utf8_lossy(e.name().as_ref()).into_owned()
-}
-
-/// Writes `config` as a `<CORSConfiguration>` document for `format`.
-pub(super) fn write(config: &CorsConfig, format: Format) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    if format == Format::S3Xml {
-        out.push_str(&format!("<CORSConfiguration xmlns=\"{S3_NAMESPACE}\">\n"));
-    } else {
-        out.push_str("<CORSConfiguration>\n");
-    }
-    for rule in &config.rules {
-        out.push_str("  <CORSRule>\n");
-        if format == Format::S3Xml
-            && let Some(id) = &rule.id
-        {
-            element(&mut out, "ID", id);
-        }
-        for value in &rule.allowed_origins {
-            element(&mut out, "AllowedOrigin", value);
-        }
-        for value in &rule.allowed_methods {
-            element(&mut out, "AllowedMethod", value);
-        }
-        for value in &rule.allowed_headers {
-            element(&mut out, "AllowedHeader", value);
-        }
-        for value in &rule.expose_headers {
-            element(&mut out, "ExposeHeader", value);
-        }
-        if let Some(seconds) = rule.max_age_seconds {
-            element(&mut out, "MaxAgeSeconds", &seconds.to_string());
-        }
-        out.push_str("  </CORSRule>\n");
-    }
-    if format == Format::OssXml {
-        out.push_str(&format!(
-            "  <ResponseVary>{}</ResponseVary>\n",
-            config.response_vary
-        ));
-    }
-    out.push_str("</CORSConfiguration>\n");
-    out
-}
-
-fn element(out: &mut String, name: &str, value: &str) {
-    out.push_str("    <");
-    out.push_str(name);
-    out.push('>');
-    escape_into(out, value);
-    out.push_str("</");
-    out.push_str(name);
-    out.push_str(">\n");
-}
-
-/// Escapes text content. Control characters (tab, CR and LF included) are
-/// written as character references so that XML's line-end normalization
-/// cannot change them; NUL cannot be written at all and is dropped
-/// ([`super::losses`] reports it).
-fn escape_into(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\0' => {}
-            c if (c as u32) < 0x20 => out.push_str(&format!("&#{};", c as u32)),
-            c => out.push(c),
-        }
-    }
 }
