@@ -13,7 +13,45 @@
 //! that header is marked and removed again on the way out, so clients see
 //! what the origin sent.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use worker::{Cache, Context, Headers, Request, Response, ResponseBody, Result};
+
+/// At most this many keys are remembered as uncacheable per isolate; when
+/// full, the memory is cleared (a forgotten key only costs one lookup).
+const PASS_MEMORY: usize = 1024;
+
+thread_local! {
+    /// Keys whose last origin answer could not be stored, with when that
+    /// stops counting (ms since the epoch): "hit-for-pass", as shared caches
+    /// call it. Looking such a key up would only find nothing; the request
+    /// still goes to the origin, whose answer is stored again once it may
+    /// be, so this changes how fast, never what, a client is served.
+    static PASS: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
+}
+
+/// True when `key`'s last origin answer was not storable, less than the
+/// body-cache TTL ago: the cache lookup can be skipped.
+pub fn recently_uncacheable(key: &str, now_ms: f64) -> bool {
+    PASS.with(|pass| pass.borrow().get(key).is_some_and(|until| now_ms < *until))
+}
+
+/// Records what storing `key` did: a [`CacheStatus::Bypass`] is remembered
+/// for `ttl_seconds`, anything else forgets the key.
+pub fn remember(key: &str, status: CacheStatus, now_ms: f64, ttl_seconds: u32) {
+    PASS.with(|pass| {
+        let mut pass = pass.borrow_mut();
+        if status != CacheStatus::Bypass {
+            pass.remove(key);
+            return;
+        }
+        if pass.len() >= PASS_MEMORY {
+            pass.clear();
+        }
+        pass.insert(key.to_owned(), now_ms + f64::from(ttl_seconds) * 1000.0);
+    });
+}
 
 /// Marks a `Cache-Control` header the edge added for its own cache.
 const ADDED_CACHE_CONTROL: &str = "x-bucketcors-added-cache-control";
@@ -52,13 +90,11 @@ pub async fn lookup(key: &str) -> Result<Option<(u16, Headers, ResponseBody)>> {
         return Ok(None);
     };
     let status = resp.status_code();
-    let headers = Headers::new();
-    let added = resp.headers().has(ADDED_CACHE_CONTROL)?;
-    for (name, value) in resp.headers().entries() {
-        if name == ADDED_CACHE_CONTROL || (added && name == "cache-control") {
-            continue;
-        }
-        headers.append(&name, &value)?;
+    // A native copy (mutable, unlike a cached response's own headers).
+    let headers = resp.headers().clone();
+    if headers.has(ADDED_CACHE_CONTROL)? {
+        headers.delete(ADDED_CACHE_CONTROL)?;
+        headers.delete("cache-control")?;
     }
     let (_, body) = resp.into_parts();
     Ok(Some((status, headers, body)))

@@ -17,24 +17,27 @@ fn is_cors_vary_member(member: &str) -> bool {
 }
 
 /// A mutable copy of `from` without any CORS header (see the module docs).
+/// The copy is made natively in one call and the CORS headers are then
+/// deleted by name: a response has a dozen headers and rarely a CORS one, so
+/// this crosses the JavaScript boundary far less than copying entry by entry.
 pub fn without_cors(from: &Headers) -> Result<Headers> {
-    let out = Headers::new();
-    for (name, value) in from.entries() {
+    let out = from.clone();
+    for name in from.keys() {
         if name.starts_with("access-control-") {
-            continue;
-        }
-        if name == "vary" {
+            out.delete(&name)?;
+        } else if name == "vary" {
+            let value = out.get("vary")?.unwrap_or_default();
             let kept: Vec<&str> = value
                 .split(',')
                 .map(str::trim)
                 .filter(|m| !m.is_empty() && !is_cors_vary_member(m))
                 .collect();
-            if !kept.is_empty() {
-                out.append("vary", &kept.join(", "))?;
+            if kept.is_empty() {
+                out.delete("vary")?;
+            } else {
+                out.set("vary", &kept.join(", "))?;
             }
-            continue;
         }
-        out.append(&name, &value)?;
     }
     Ok(out)
 }

@@ -23,10 +23,12 @@ fn is_hop_header(name: &str) -> bool {
 
 /// Sends `req` to `url` and returns the origin's response, as received.
 pub async fn send(req: &Request, url: &str) -> Result<Response> {
-    let headers = Headers::new();
-    for (name, value) in req.headers().entries() {
-        if !is_hop_header(&name) {
-            headers.append(&name, &value)?;
+    // One native copy, then deletions by name: far fewer calls across the
+    // JavaScript boundary than copying entry by entry.
+    let headers: Headers = req.headers().clone();
+    for name in req.headers().keys() {
+        if is_hop_header(&name) {
+            headers.delete(&name)?;
         }
     }
     let mut init = RequestInit::new();

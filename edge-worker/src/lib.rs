@@ -48,7 +48,7 @@ const REVISION_HEADER: &str = "x-bucketcors-revision";
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let settings = Settings::from_env(&env);
+    let settings = Settings::for_isolate(&env);
     let raw_url = req.inner().url();
     let url = routing::RequestUrl::parse(&raw_url);
     let (route, prefix) = find_route(&env, &url, &settings).await;
@@ -126,7 +126,8 @@ async fn forward_actual(
     settings: &Settings,
 ) -> Result<Response> {
     let cacheable = settings.body_cache_ttl_seconds > 0 && body_cache::is_cacheable_request(req);
-    let cached = if cacheable {
+    let now = Date::now().as_millis() as f64;
+    let cached = if cacheable && !body_cache::recently_uncacheable(origin, now) {
         body_cache::lookup(origin).await.unwrap_or_else(|err| {
             log::error("body_cache_lookup_failed", &[("error", &err.to_string())]);
             None
@@ -147,7 +148,10 @@ async fn forward_actual(
                         &headers,
                         body,
                         settings.body_cache_ttl_seconds,
-                    )?
+                    )
+                    .inspect(|(_, stored)| {
+                        body_cache::remember(origin, *stored, now, settings.body_cache_ttl_seconds)
+                    })?
                 } else {
                     (body, CacheStatus::Bypass)
                 };

@@ -1,5 +1,7 @@
-//! The worker's tunables, read from `wrangler.toml` `[vars]` on every
-//! request (reading a var is a property lookup; there is nothing to cache).
+//! The worker's tunables, read from `wrangler.toml` `[vars]` once per
+//! isolate: vars are fixed for a deployment (changing one deploys new
+//! isolates), and reading them on every request costs several calls across
+//! the JavaScript boundary.
 
 use bucketcors_engine::Dialect;
 use worker::Env;
@@ -20,7 +22,17 @@ pub struct Settings {
     pub default_dialect: Dialect,
 }
 
+thread_local! {
+    /// The settings this isolate read first; see the module docs.
+    static LOADED: std::cell::OnceCell<Settings> = const { std::cell::OnceCell::new() };
+}
+
 impl Settings {
+    /// The isolate's settings, read from `env` on first use.
+    pub fn for_isolate(env: &Env) -> Settings {
+        LOADED.with(|loaded| *loaded.get_or_init(|| Settings::from_env(env)))
+    }
+
     /// Defaults: rules re-read every 5 s, bodies cached 60 s, S3 answers for
     /// unknown hosts.
     pub fn from_env(env: &Env) -> Settings {
