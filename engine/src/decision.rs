@@ -12,7 +12,7 @@
 //! `Access-Control-Allow-Headers` (matched preflights requesting headers),
 //! `Access-Control-Expose-Headers`, `Access-Control-Max-Age`, `Vary`.
 
-use crate::compile::{Compiled, CompiledRule};
+use crate::compile::Compiled;
 use crate::error_body::{DEFAULT_HOST_ID, DEFAULT_REQUEST_ID, ErrorBody};
 use crate::header_value::HeaderValue;
 use crate::model::{Dialect, ResourceType};
@@ -224,9 +224,14 @@ impl<'c, 'r> Decision<'c, 'r> {
             mark(Slot::MaxAge, rule.max_age.is_some());
         }
         mark(Slot::Vary, vary.is_some());
+        // Values of slots that are not present are never read.
         Headers {
             present,
-            rule,
+            allow_methods: rule.map_or("", |r| &r.allow_methods),
+            expose_headers: rule
+                .and_then(|r| r.expose_headers.as_deref())
+                .unwrap_or_default(),
+            max_age: rule.and_then(|r| r.max_age.as_deref()).unwrap_or_default(),
             allow_origin: if s3 && any_origin {
                 "*"
             } else {
@@ -274,9 +279,11 @@ impl<'c, 'r> Decision<'c, 'r> {
 #[derive(Debug, Clone)]
 pub struct Headers<'d> {
     present: u8,
-    rule: Option<&'d CompiledRule>,
     allow_origin: &'d str,
+    allow_methods: &'d str,
     allow_headers: &'d str,
+    expose_headers: &'d str,
+    max_age: &'d str,
     vary: &'static str,
 }
 
@@ -291,28 +298,17 @@ impl<'d> Iterator for Headers<'d> {
         let slot = SLOTS[self.present.trailing_zeros() as usize];
         self.present &= self.present - 1;
         let text = HeaderValue::Text;
-        // Rule slots are only marked present when there is a rule.
-        let rule = |field: fn(&'d CompiledRule) -> &'d str| self.rule.map_or("", field);
         Some(match slot {
             Slot::ContentType => ("Content-Type", text("application/xml")),
             Slot::AllowOrigin => ("Access-Control-Allow-Origin", text(self.allow_origin)),
             Slot::AllowCredentials => ("Access-Control-Allow-Credentials", text("true")),
-            Slot::AllowMethods => (
-                "Access-Control-Allow-Methods",
-                text(rule(|r| &r.allow_methods)),
-            ),
+            Slot::AllowMethods => ("Access-Control-Allow-Methods", text(self.allow_methods)),
             Slot::AllowHeaders => (
                 "Access-Control-Allow-Headers",
                 HeaderValue::RequestedHeaders(self.allow_headers),
             ),
-            Slot::ExposeHeaders => (
-                "Access-Control-Expose-Headers",
-                text(rule(|r| r.expose_headers.as_deref().unwrap_or_default())),
-            ),
-            Slot::MaxAge => (
-                "Access-Control-Max-Age",
-                text(rule(|r| r.max_age.as_deref().unwrap_or_default())),
-            ),
+            Slot::ExposeHeaders => ("Access-Control-Expose-Headers", text(self.expose_headers)),
+            Slot::MaxAge => ("Access-Control-Max-Age", text(self.max_age)),
             Slot::Vary => ("Vary", text(self.vary)),
         })
     }
