@@ -16,11 +16,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use bucketcors_operator::backend::{AccessKeys, Connector, CredentialSource};
 use bucketcors_operator::crd::{BucketCors, DeletionPolicy};
-use bucketcors_operator::edge::cloudflare::{CloudflareKv, KvNamespace};
-use bucketcors_operator::edge::token::ApiToken;
-use bucketcors_operator::reconcile::{Desired, Reconciler, Removal};
+use bucketcors_operator::reconcile::Removal;
 use bucketcors_testkit::edge::EdgeOptions;
 use support::cli;
 use support::world::World;
@@ -69,12 +66,12 @@ fn deletion_under_each_policy() {
         let value = manifest(name, host, &endpoint, policy);
         // JSON is YAML: the same text feeds the CLI and the typed object.
         cli::write(&world.dir, &format!("{name}.yaml"), &value.to_string());
-        let object: BucketCors = serde_json::from_value(value).expect("a BucketCors");
-        objects.push((object, host));
+        let object: BucketCors = serde_json::from_value(value.clone()).expect("a BucketCors");
+        objects.push((value, object, host));
     }
     let run = world.apply(&world.dir);
     assert_eq!(run.code, Some(0), "apply failed:\n{}", run.all());
-    for (object, host) in &objects {
+    for (_, object, host) in &objects {
         assert!(
             world.bucket_rules(&object.spec.backend.bucket).is_some(),
             "{} has rules",
@@ -88,43 +85,13 @@ fn deletion_under_each_policy() {
         });
     }
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let key = world.garage.key();
-    let connector = Connector::new(
-        CredentialSource::Keys(AccessKeys {
-            access_key_id: key.access_key_id.clone(),
-            secret_access_key: key.secret_access_key.clone(),
-            session_token: None,
-        }),
-        CredentialSource::Ambient,
-    );
-    let kv = CloudflareKv::new(
-        KvNamespace {
-            api_url: world.edge.api_url.clone(),
-            account_id: world.edge.account_id.clone(),
-            namespace_id: world.edge.namespace_id.clone(),
-        },
-        ApiToken::new(world.edge.token.clone(), "test").expect("token"),
-    )
-    .expect("publisher");
-
-    for (object, host) in &objects {
+    for (value, object, host) in &objects {
         let spec = &object.spec;
-        let removal = runtime.block_on(async {
-            let backend = connector.for_spec(&spec.backend).await.expect("backend");
-            let desired = Desired::from_spec(spec);
-            Reconciler::new(backend.as_ref())
-                .with_publisher(&kv)
-                .remove(spec.deletion_policy, desired.edge.as_ref())
-                .await
-        });
+        let removal = support::finalizer::remove(&world, value);
         let bucket = &spec.backend.bucket;
         match spec.deletion_policy {
             DeletionPolicy::Delete => {
-                assert_eq!(removal.expect("removal succeeds"), Removal::Deleted);
+                assert_eq!(removal, Removal::Deleted);
                 assert_eq!(
                     world.bucket_rules(bucket),
                     None,
@@ -159,7 +126,7 @@ fn deletion_under_each_policy() {
                 });
             }
             DeletionPolicy::Retain => {
-                assert_eq!(removal.expect("removal succeeds"), Removal::Retained);
+                assert_eq!(removal, Removal::Retained);
                 assert!(
                     world.bucket_rules(bucket).is_some(),
                     "Retain leaves the bucket's rules"
