@@ -12,10 +12,8 @@
 //! npm packages); tests fail, they never skip.
 
 use std::fmt;
-use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::tools::workspace_root;
@@ -130,43 +128,12 @@ impl EdgeHarness {
             .map_err(|e| EdgeError(format!("cannot run `node` (install Node.js 20+): {e}")))?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("piped");
-        let mut stderr_pipe = child.stderr.take().expect("piped");
-        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        {
-            let stderr = stderr.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = stderr_pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let text = String::from_utf8_lossy(&buf[..n]);
-                    if std::env::var_os("BUCKETCORS_EDGE_LOG").is_some() {
-                        eprint!("{text}");
-                    }
-                    let mut all = stderr.lock().unwrap();
-                    // Keep the tail only: enough to explain a failure.
-                    all.push_str(&text);
-                    if all.len() > 64 * 1024 {
-                        let cut = all.len() - 32 * 1024;
-                        let cut = (cut..all.len())
-                            .find(|i| all.is_char_boundary(*i))
-                            .unwrap_or(all.len());
-                        all.drain(..cut);
-                    }
-                }
-            });
-        }
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    // Nobody listens any more; keep draining so the child never blocks.
-                    continue;
-                }
-            }
-        });
+        let stderr = crate::child_io::tail(
+            child.stderr.take().expect("piped"),
+            64 * 1024,
+            std::env::var_os("BUCKETCORS_EDGE_LOG").is_some(),
+        );
+        let rx = crate::child_io::lines(stdout);
         let mut harness = EdgeHarness {
             child,
             stdin,

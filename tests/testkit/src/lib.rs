@@ -6,6 +6,7 @@
 //! run `scripts/install-tools.sh` to install everything, cached under
 //! `~/.cache/bucketcors`.
 
+pub mod child_io;
 pub mod edge;
 pub mod garage;
 pub mod tools;

@@ -14,7 +14,7 @@
 //! driver's standard input, which closes the browser.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
@@ -148,36 +148,12 @@ impl Browser {
             });
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("piped");
-        let mut stderr_pipe = child.stderr.take().expect("piped");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        {
-            let stderr = stderr.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = stderr_pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let mut all = stderr.lock().unwrap();
-                    all.push_str(&String::from_utf8_lossy(&buf[..n]));
-                    if all.len() > 32 * 1024 {
-                        let cut = (all.len() - 16 * 1024..all.len())
-                            .find(|i| all.is_char_boundary(*i))
-                            .unwrap_or(all.len());
-                        all.drain(..cut);
-                    }
-                }
-            });
-        }
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let stderr = bucketcors_testkit::child_io::tail(
+            child.stderr.take().expect("piped"),
+            32 * 1024,
+            false,
+        );
+        let lines = bucketcors_testkit::child_io::lines(stdout);
         let mut browser = Browser {
             child,
             stdin,
