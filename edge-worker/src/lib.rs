@@ -51,7 +51,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let settings = Settings::for_isolate(&env);
     let raw_url = req.inner().url();
     let url = routing::RequestUrl::parse(&raw_url);
-    let (route, prefix) = find_route(&env, &url, &settings).await;
+    // One clock reading per request: route freshness and the body cache's
+    // pass memory both use it.
+    let now = Date::now().as_millis() as f64;
+    let (route, prefix) = find_route(&env, &url, &settings, now).await;
     let below = routing::path_below(url.path, &prefix).to_owned();
     let cors = CorsRequest::read(&req, &below);
 
@@ -65,7 +68,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         }
     }
     let origin = routing::origin_url_for(&route.origin_url, &below, url.query);
-    forward_actual(&req, &ctx, &cors, &route, &origin, &settings).await
+    forward_actual(&req, &ctx, &cors, &route, &origin, &settings, now).await
 }
 
 /// Looks the request's route up, most specific candidate first.
@@ -73,6 +76,7 @@ async fn find_route(
     env: &Env,
     url: &routing::RequestUrl<'_>,
     settings: &Settings,
+    now: f64,
 ) -> (Option<Rc<Route>>, String) {
     let kv = match env.kv(settings::RULES_BINDING) {
         Ok(kv) => kv,
@@ -87,7 +91,6 @@ async fn find_route(
             return (None, String::new());
         }
     };
-    let now = Date::now().as_millis() as f64;
     for candidate in routing::candidates(url) {
         if let Some(route) =
             route_table::route(&kv, &candidate.key, now, settings.rules_ttl_ms).await
@@ -124,9 +127,9 @@ async fn forward_actual(
     route: &Route,
     origin: &str,
     settings: &Settings,
+    now: f64,
 ) -> Result<Response> {
     let cacheable = settings.body_cache_ttl_seconds > 0 && body_cache::is_cacheable_request(req);
-    let now = Date::now().as_millis() as f64;
     let cached = if cacheable && !body_cache::recently_uncacheable(origin, now) {
         body_cache::lookup(origin).await.unwrap_or_else(|err| {
             log::error("body_cache_lookup_failed", &[("error", &err.to_string())]);
