@@ -48,6 +48,16 @@ fn lower_word(x: u64) -> u64 {
     x | (upper >> 2)
 }
 
+/// The first eight bytes of `bytes` (all of them when shorter, padded with
+/// zeros), ASCII lower-cased, as one little-endian word.
+#[inline(always)]
+pub(crate) fn head_word(bytes: &[u8]) -> u64 {
+    lower_word(match bytes.get(..8) {
+        Some(head) => word(head),
+        None => short_word(bytes),
+    })
+}
+
 /// True when `bytes` holds an ASCII upper-case letter.
 #[inline]
 pub(crate) fn has_upper(bytes: &[u8]) -> bool {

@@ -33,10 +33,10 @@
 //! headers and error body are produced lazily, when the caller writes them,
 //! so deciding never touches the heap.
 
-use crate::ascii::{eq_lower, find_byte};
+use crate::allowed_headers::AllowedHeaders;
 use crate::decision::{Decision, Outcome, Refusal};
 use crate::model::{CorsConfig, Dialect};
-use crate::pattern::{Affixes, Pattern};
+use crate::pattern::Pattern;
 use crate::request::Request;
 use crate::rule_index::RuleIndex;
 use crate::validate::{Report, validate};
@@ -67,14 +67,9 @@ pub(crate) struct CompiledRule {
     first_any: Option<usize>,
     /// Bit set over [`method_bit`].
     pub(crate) methods: u8,
-    /// True when one allowed header is `*`: every requested header matches.
-    pub(crate) any_header: bool,
     pub(crate) headers: Vec<Pattern>,
-    /// `headers` without `*`, flattened for the hot path: exact names,
-    /// lower case.
-    exact_headers: Vec<Box<[u8]>>,
-    /// `headers`' one-`*` patterns, lower case.
-    wildcard_headers: Vec<Affixes>,
+    /// `headers`, compiled for the hot path.
+    allowed_headers: AllowedHeaders,
     /// `Access-Control-Allow-Methods`: the rule's methods joined by `", "`.
     pub(crate) allow_methods: String,
     /// `Access-Control-Expose-Headers`, when the rule has expose headers.
@@ -116,22 +111,8 @@ impl CompiledRule {
                 .allowed_methods
                 .iter()
                 .fold(0, |bits, m| bits | method_bit(m)),
-            any_header: rule.allowed_headers.iter().any(|h| h == "*"),
-            headers: headers.clone(),
-            exact_headers: headers
-                .iter()
-                .filter_map(|p| match p {
-                    Pattern::Exact(name) => Some(name.as_bytes().into()),
-                    _ => None,
-                })
-                .collect(),
-            wildcard_headers: headers
-                .iter()
-                .filter_map(|p| match p {
-                    Pattern::Wildcard { prefix, suffix } => Some(Affixes::new(prefix, suffix)),
-                    _ => None,
-                })
-                .collect(),
+            allowed_headers: AllowedHeaders::new(&headers),
+            headers,
             allow_methods: rule.allowed_methods.join(", "),
             expose_headers: (!rule.expose_headers.is_empty())
                 .then(|| rule.expose_headers.join(", ")),
@@ -156,65 +137,6 @@ impl CompiledRule {
     fn first_match_is_any(&self, origin: &str) -> bool {
         self.first_any
             .is_some_and(|k| !self.origins[..k].iter().any(|p| p.matches(origin)))
-    }
-
-    /// True when `name` matches one of the allowed headers, ignoring ASCII
-    /// case.
-    #[inline]
-    pub(crate) fn allows_header(&self, name: &[u8]) -> bool {
-        self.any_header
-            || self.exact_headers.iter().any(|h| eq_lower(name, h))
-            || self
-                .wildcard_headers
-                .iter()
-                .any(|w| w.matches_ignore_case(name))
-    }
-
-    /// True when every name in a raw `Access-Control-Request-Headers`
-    /// value (or its absence) is allowed. The value is split here, in
-    /// place, the way [`crate::request::RequestedHeaders`] splits it (commas, surrounding
-    /// spaces and tabs trimmed, empty names skipped): this runs for every
-    /// candidate rule of every preflight.
-    #[inline]
-    fn allows_headers(&self, request_headers: Option<&str>) -> bool {
-        let Some(raw) = request_headers else {
-            return true;
-        };
-        // `*` allows every name: no need to split the value.
-        if self.any_header {
-            return true;
-        }
-        let mut rest = raw.as_bytes();
-        loop {
-            let end = find_byte(rest, b',').unwrap_or(rest.len());
-            let name = trim_ows(&rest[..end]);
-            if !name.is_empty() && !self.allows_header(name) {
-                return false;
-            }
-            match rest.get(end + 1..) {
-                Some(next) => rest = next,
-                None => return true,
-            }
-        }
-    }
-}
-
-/// `bytes` without leading and trailing spaces and tabs (HTTP's optional
-/// whitespace).
-#[inline(always)]
-fn trim_ows(bytes: &[u8]) -> &[u8] {
-    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
-    match (bytes.first(), bytes.last()) {
-        // The form browsers send: nothing to trim.
-        (Some(first), Some(last)) if !is_ows(first) && !is_ows(last) => bytes,
-        _ => {
-            let start = bytes.iter().position(|b| !is_ows(b)).unwrap_or(bytes.len());
-            let stop = bytes
-                .iter()
-                .rposition(|b| !is_ows(b))
-                .map_or(start, |i| i + 1);
-            &bytes[start..stop]
-        }
     }
 }
 
@@ -333,7 +255,7 @@ impl Compiled {
             let position = candidates.trailing_zeros() as usize;
             candidates &= candidates - 1;
             let rule = &self.rules[position];
-            if rule.allows_headers(request_headers) {
+            if rule.allowed_headers.allow_all(request_headers) {
                 return Some((position, rule.first_match_is_any(origin)));
             }
         }
@@ -357,7 +279,8 @@ impl Compiled {
                 return None;
             }
             let any_origin = rule.match_origin(origin)?;
-            rule.allows_headers(request_headers)
+            rule.allowed_headers
+                .allow_all(request_headers)
                 .then_some((index, any_origin))
         })
     }
@@ -383,7 +306,9 @@ mod tests {
         }
     }
 
-    const ORIGINS: [&str; 9] = [
+    const ORIGINS: [&str; 11] = [
+        "http://*.example.com",
+        "https://x*.example.com",
         "https://a.example.com",
         "https://b.example.com",
         "https://*.example.com",
@@ -394,7 +319,9 @@ mod tests {
         "*.com",
         "https://*.b.example.com",
     ];
-    const REQUEST_ORIGINS: [&str; 8] = [
+    const REQUEST_ORIGINS: [&str; 10] = [
+        "http://x.b.example.com",
+        "https://x.example.com",
         "https://a.example.com",
         "https://b.example.com",
         "https://x.b.example.com",

@@ -202,7 +202,9 @@ impl<'c, 'r> Decision<'c, 'r> {
             .request
             .request_headers
             .filter(|_| rule.is_some() && self.is_preflight())
-            .filter(|_| self.request.requested_headers().next().is_some());
+            // At least one name: a byte that is neither a separator nor
+            // whitespace (usually the first one).
+            .filter(|raw| raw.bytes().any(|b| !matches!(b, b',' | b' ' | b'\t')));
         let vary = if s3 {
             rule.map(|_| S3_VARY)
         } else {

@@ -51,6 +51,7 @@
 //! assert!(decision.is_preflight());
 //! ```
 
+mod allowed_headers;
 mod ascii;
 pub mod canonical;
 pub mod compile;

@@ -115,44 +115,6 @@ impl Pattern {
     }
 }
 
-/// The fixed parts around a one-`*` pattern's `*`, as bytes, for the hot
-/// paths that keep patterns in flat lists (see [`crate::rule_index`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Affixes {
-    prefix: Box<[u8]>,
-    suffix: Box<[u8]>,
-}
-
-impl Affixes {
-    /// The affixes of `prefix*suffix`.
-    pub(crate) fn new(prefix: &str, suffix: &str) -> Affixes {
-        Affixes {
-            prefix: prefix.as_bytes().into(),
-            suffix: suffix.as_bytes().into(),
-        }
-    }
-
-    /// True when `input` matches, comparing bytes exactly. The suffix is
-    /// compared first, as in [`Pattern::matches`].
-    #[inline]
-    pub(crate) fn matches(&self, input: &[u8]) -> bool {
-        let (p, s) = (&*self.prefix, &*self.suffix);
-        input.len() >= p.len() + s.len()
-            && bytes_eq(&input[input.len() - s.len()..], s)
-            && bytes_eq(&input[..p.len()], p)
-    }
-
-    /// True when `input` matches ignoring ASCII case; the affixes must be
-    /// lower case.
-    #[inline]
-    pub(crate) fn matches_ignore_case(&self, input: &[u8]) -> bool {
-        let (p, s) = (&*self.prefix, &*self.suffix);
-        input.len() >= p.len() + s.len()
-            && eq_lower(&input[..p.len()], p)
-            && eq_lower(&input[input.len() - s.len()..], s)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

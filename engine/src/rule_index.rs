@@ -12,7 +12,12 @@
 //!   origin that matches it. Exact origins are found with one hash lookup
 //!   (whatever their number); the lone `*` contributes a precomputed set;
 //!   wildcard origins (`https://*.example.com`), deduplicated across rules,
-//!   are compared one by one, suffix first.
+//!   are grouped by the length of their suffix (the part after the `*`):
+//!   per group, the request origin's last bytes of that length are looked
+//!   up with one hash, and only the wildcards ending that way compare their
+//!   prefix. Configurations use a handful of suffix lengths however many
+//!   wildcards they list, so this costs a few lookups, not one comparison
+//!   per wildcard.
 //!
 //! The candidates are the intersection; the lowest set bit whose rule also
 //! allows every requested header is the first matching rule, exactly as the
@@ -29,7 +34,7 @@
 
 use crate::ascii::bytes_eq;
 use crate::compile::{CompiledRule, method_bit};
-use crate::pattern::{Affixes, Pattern};
+use crate::pattern::Pattern;
 
 /// A set of rule positions: bit `i` is rule `i`.
 pub(crate) type RuleBits = u128;
@@ -44,14 +49,27 @@ pub(crate) struct RuleIndex {
     methods: [RuleBits; 5],
     /// Rules with `*` among their allowed origins.
     any_origin: RuleBits,
-    exact: ExactOrigins,
-    wildcards: Vec<WildcardOrigin>,
+    exact: Table<RuleBits>,
+    /// Wildcard origins, one group per suffix length.
+    wildcards: Box<[SuffixGroup]>,
 }
 
-/// One distinct wildcard origin and the rules that list it.
+/// The wildcard origins whose suffixes have one length.
 #[derive(Debug, Clone)]
-struct WildcardOrigin {
-    affixes: Affixes,
+struct SuffixGroup {
+    /// The length of every suffix in the group.
+    len: usize,
+    /// The shortest prefix in the group: shorter origins match none.
+    min_prefix: usize,
+    /// Suffix to the wildcards that end with it.
+    by_suffix: Table<Box<[Prefix]>>,
+}
+
+/// One distinct wildcard origin, by its prefix (its suffix is the key it is
+/// filed under), and the rules that list it.
+#[derive(Debug, Clone)]
+struct Prefix {
+    prefix: Box<[u8]>,
     rules: RuleBits,
 }
 
@@ -65,7 +83,8 @@ impl RuleIndex {
         let mut methods = [0; 5];
         let mut any_origin = 0;
         let mut exact: Vec<(Box<[u8]>, RuleBits)> = Vec::new();
-        let mut wildcards: Vec<WildcardOrigin> = Vec::new();
+        // (prefix, suffix, rules), one per distinct wildcard.
+        let mut wildcards: Vec<(&str, &str, RuleBits)> = Vec::new();
         for (position, rule) in rules.iter().enumerate() {
             let bit: RuleBits = 1 << position;
             for (slot, set) in methods.iter_mut().enumerate() {
@@ -83,13 +102,12 @@ impl RuleIndex {
                         }
                     }
                     Pattern::Wildcard { prefix, suffix } => {
-                        let affixes = Affixes::new(prefix, suffix);
-                        match wildcards.iter_mut().find(|w| w.affixes == affixes) {
-                            Some(w) => w.rules |= bit,
-                            None => wildcards.push(WildcardOrigin {
-                                affixes,
-                                rules: bit,
-                            }),
+                        match wildcards
+                            .iter_mut()
+                            .find(|(p, s, _)| p == prefix && s == suffix)
+                        {
+                            Some((_, _, set)) => *set |= bit,
+                            None => wildcards.push((prefix, suffix, bit)),
                         }
                     }
                 }
@@ -98,8 +116,8 @@ impl RuleIndex {
         Some(RuleIndex {
             methods,
             any_origin,
-            exact: ExactOrigins::new(exact),
-            wildcards,
+            exact: Table::new(exact),
+            wildcards: SuffixGroup::all(&wildcards),
         })
     }
 
@@ -115,15 +133,69 @@ impl RuleIndex {
             return 0;
         }
         let origin = origin.as_bytes();
-        let mut by_origin = self.any_origin | self.exact.get(origin);
-        for w in &self.wildcards {
-            // Only rules that could still change the answer are worth a
-            // comparison.
-            if w.rules & by_method & !by_origin != 0 && w.affixes.matches(origin) {
-                by_origin |= w.rules;
+        let mut by_origin = self.any_origin | self.exact.get(origin).copied().unwrap_or(0);
+        for group in &self.wildcards {
+            if origin.len() < group.len + group.min_prefix {
+                continue;
+            }
+            let Some(prefixes) = group.by_suffix.get(&origin[origin.len() - group.len..]) else {
+                continue;
+            };
+            for w in prefixes {
+                // Only rules that could still change the answer are worth a
+                // comparison.
+                if w.rules & by_method & !by_origin != 0
+                    && origin.len() >= w.prefix.len() + group.len
+                    && bytes_eq(&origin[..w.prefix.len()], &w.prefix)
+                {
+                    by_origin |= w.rules;
+                }
             }
         }
         by_method & by_origin
+    }
+}
+
+impl SuffixGroup {
+    /// Groups distinct wildcards `(prefix, suffix, rules)` by suffix length,
+    /// then by suffix.
+    fn all(wildcards: &[(&str, &str, RuleBits)]) -> Box<[SuffixGroup]> {
+        let mut lengths: Vec<usize> = wildcards.iter().map(|(_, s, _)| s.len()).collect();
+        lengths.sort_unstable();
+        lengths.dedup();
+        lengths
+            .into_iter()
+            .map(|len| {
+                let mut by_suffix: Vec<(Box<[u8]>, Vec<Prefix>)> = Vec::new();
+                for (prefix, suffix, rules) in wildcards.iter().filter(|(_, s, _)| s.len() == len) {
+                    let entry = Prefix {
+                        prefix: prefix.as_bytes().into(),
+                        rules: *rules,
+                    };
+                    match by_suffix
+                        .iter_mut()
+                        .find(|(s, _)| **s == *suffix.as_bytes())
+                    {
+                        Some((_, list)) => list.push(entry),
+                        None => by_suffix.push((suffix.as_bytes().into(), vec![entry])),
+                    }
+                }
+                SuffixGroup {
+                    len,
+                    min_prefix: by_suffix
+                        .iter()
+                        .flat_map(|(_, list)| list.iter().map(|w| w.prefix.len()))
+                        .min()
+                        .unwrap_or(0),
+                    by_suffix: Table::new(
+                        by_suffix
+                            .into_iter()
+                            .map(|(suffix, list)| (suffix, list.into_boxed_slice()))
+                            .collect(),
+                    ),
+                }
+            })
+            .collect()
     }
 }
 
@@ -137,35 +209,37 @@ fn method_slot(method: &str) -> Option<usize> {
     }
 }
 
-/// Exact origins in an open-addressing hash table: a power-of-two number of
-/// slots, at most half full, linear probing. Built once; lookups compare at
-/// most a few stored origins, and only those whose hash matches in full.
+/// Byte strings (exact origins, wildcard suffixes) to values, in an
+/// open-addressing hash table: a power-of-two number of slots, at most half
+/// full, linear probing. Built once; lookups compare at most a few stored
+/// keys, and only those whose hash matches in full.
 #[derive(Debug, Clone)]
-struct ExactOrigins {
+struct Table<V> {
     /// Index into `entries` plus one; 0 is an empty slot.
     slots: Box<[u32]>,
     /// A hash's slot is its top bits: `hash >> shift`.
     shift: u32,
-    entries: Box<[ExactEntry]>,
+    entries: Box<[Entry<V>]>,
 }
 
 #[derive(Debug, Clone)]
-struct ExactEntry {
+struct Entry<V> {
     hash: u64,
-    origin: Box<[u8]>,
-    rules: RuleBits,
+    key: Box<[u8]>,
+    value: V,
 }
 
-impl ExactOrigins {
-    fn new(origins: Vec<(Box<[u8]>, RuleBits)>) -> ExactOrigins {
-        let size = (origins.len() * 2).next_power_of_two().max(2);
+impl<V> Table<V> {
+    /// A table of distinct keys.
+    fn new(keys: Vec<(Box<[u8]>, V)>) -> Table<V> {
+        let size = (keys.len() * 2).next_power_of_two().max(2);
         let mut slots = vec![0u32; size].into_boxed_slice();
-        let entries: Box<[ExactEntry]> = origins
+        let entries: Box<[Entry<V>]> = keys
             .into_iter()
-            .map(|(origin, rules)| ExactEntry {
-                hash: hash(&origin),
-                origin,
-                rules,
+            .map(|(key, value)| Entry {
+                hash: hash(&key),
+                key,
+                value,
             })
             .collect();
         let shift = u64::BITS - size.trailing_zeros();
@@ -176,32 +250,32 @@ impl ExactOrigins {
             }
             // At most 128 rules' origins (each rule at most a few hundred),
             // far below u32::MAX.
-            slots[at] = u32::try_from(i + 1).expect("origin count fits u32");
+            slots[at] = u32::try_from(i + 1).expect("key count fits u32");
         }
-        ExactOrigins {
+        Table {
             slots,
             shift,
             entries,
         }
     }
 
-    /// The rules listing `origin` exactly; 0 when none does.
+    /// The value stored under `key`.
     #[inline]
-    fn get(&self, origin: &[u8]) -> RuleBits {
+    fn get(&self, key: &[u8]) -> Option<&V> {
         if self.entries.is_empty() {
-            return 0;
+            return None;
         }
-        let h = hash(origin);
+        let h = hash(key);
         let mask = self.slots.len() - 1;
         let mut at = (h >> self.shift) as usize;
         // The table is at most half full, so an empty slot ends every probe.
         loop {
             match self.slots[at] {
-                0 => return 0,
+                0 => return None,
                 n => {
                     let entry = &self.entries[n as usize - 1];
-                    if entry.hash == h && bytes_eq(&entry.origin, origin) {
-                        return entry.rules;
+                    if entry.hash == h && bytes_eq(&entry.key, key) {
+                        return Some(&entry.value);
                     }
                 }
             }
@@ -244,22 +318,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn exact_origins_find_every_key_and_nothing_else() {
+    fn table_finds_every_key_and_nothing_else() {
         let keys: Vec<String> = (0..300)
             .map(|i| format!("https://app{i}.example.com"))
             .collect();
-        let table = ExactOrigins::new(
+        let table = Table::new(
             keys.iter()
                 .enumerate()
                 .map(|(i, k)| (k.as_bytes().into(), 1u128 << (i % 128)))
                 .collect(),
         );
         for (i, k) in keys.iter().enumerate() {
-            assert_eq!(table.get(k.as_bytes()), 1u128 << (i % 128), "{k}");
+            assert_eq!(table.get(k.as_bytes()), Some(&(1u128 << (i % 128))), "{k}");
         }
         for miss in ["", "https://app300.example.com", "https://app1.example.co"] {
-            assert_eq!(table.get(miss.as_bytes()), 0, "{miss}");
+            assert_eq!(table.get(miss.as_bytes()), None, "{miss}");
         }
-        assert_eq!(ExactOrigins::new(Vec::new()).get(b"x"), 0);
+        assert_eq!(Table::<RuleBits>::new(Vec::new()).get(b"x"), None);
     }
 }
