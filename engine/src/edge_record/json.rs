@@ -23,8 +23,10 @@ pub(super) enum Value {
     Object(Vec<(String, Value)>),
 }
 
-/// How deep arrays and objects may nest (`serde_json`'s limit too).
-const MAX_DEPTH: usize = 128;
+/// How deep arrays and objects may nest: `serde_json`'s limit, which
+/// refuses the 128th level (a repeated rule-set member is dropped unread,
+/// so only this bound decides whether deep nesting there is accepted).
+const MAX_DEPTH: usize = 127;
 
 /// Parses one JSON document; the error says what was expected and where.
 pub(super) fn parse(text: &str) -> Result<Value, String> {
@@ -365,5 +367,19 @@ mod tests {
         assert!(parse(&deep).unwrap_err().contains("nested too deeply"));
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn nesting_bound_is_serde_jsons() {
+        // Found by the edge_record fuzz target's comparison with
+        // serde_json: 128 levels were accepted here and refused there.
+        for depth in [MAX_DEPTH, MAX_DEPTH + 1] {
+            let text = "[".repeat(depth) + &"]".repeat(depth);
+            assert_eq!(
+                parse(&text).is_ok(),
+                serde_json::from_str::<serde_json::Value>(&text).is_ok(),
+                "{depth} levels"
+            );
+        }
     }
 }
