@@ -12,11 +12,27 @@
 //! `Cache-Control` is stored with `public, max-age=BODY_CACHE_TTL_SECONDS`;
 //! that header is marked and removed again on the way out, so clients see
 //! what the origin sent.
+//!
+//! A key whose origin answer could not be stored is remembered for the
+//! body-cache TTL ("hit-for-pass", as shared caches call it): its requests
+//! skip the cache entirely, neither looking up (which would find nothing)
+//! nor examining the answer for storing, and go to the origin like any
+//! uncacheable request. Once the TTL is over the next answer is examined
+//! again and stored if it may be. So the memory changes how much work a
+//! request costs, never what a client is served; it does delay caching an
+//! object whose origin starts allowing it by at most one TTL.
+//!
+//! Everything here works on header names already listed
+//! ([`HeaderNames`]), so deciding costs no calls across the JavaScript
+//! boundary beyond reading `Cache-Control` when the origin sent one.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use worker::{Cache, Context, Headers, Request, Response, ResponseBody, Result};
+use worker::web_sys::{self, Headers, ReadableStream};
+use worker::{Cache, Context, ResponseBody, Result};
+
+use crate::glue::{self, HeaderNames};
 
 /// At most this many keys are remembered as uncacheable per isolate; when
 /// full, the memory is cleared (a forgotten key only costs one lookup).
@@ -24,15 +40,12 @@ const PASS_MEMORY: usize = 1024;
 
 thread_local! {
     /// Keys whose last origin answer could not be stored, with when that
-    /// stops counting (ms since the epoch): "hit-for-pass", as shared caches
-    /// call it. Looking such a key up would only find nothing; the request
-    /// still goes to the origin, whose answer is stored again once it may
-    /// be, so this changes how fast, never what, a client is served.
+    /// stops counting (ms since the epoch); see the module docs.
     static PASS: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
 }
 
 /// True when `key`'s last origin answer was not storable, less than the
-/// body-cache TTL ago: the cache lookup can be skipped.
+/// body-cache TTL ago: the request passes the cache by.
 pub fn recently_uncacheable(key: &str, now_ms: f64) -> bool {
     PASS.with(|pass| pass.borrow().get(key).is_some_and(|until| now_ms < *until))
 }
@@ -78,71 +91,101 @@ impl CacheStatus {
     }
 }
 
-/// True when `req` may be answered from, and stored into, the shared cache.
-pub fn is_cacheable_request(req: &Request) -> bool {
-    let has = |name: &str| req.headers().has(name).unwrap_or(true);
-    req.inner().method() == "GET" && !has("authorization") && !has("cookie") && !has("range")
+/// True when a request with `method` and header names `names` may be
+/// answered from, and stored into, the shared cache.
+pub fn is_cacheable_request(method: &str, names: &HeaderNames) -> bool {
+    method == "GET"
+        && !names
+            .iter()
+            .any(|name| matches!(name, "authorization" | "cookie" | "range"))
 }
 
-/// The cached body for `key`, as status, CORS-free headers and body.
-pub async fn lookup(key: &str) -> Result<Option<(u16, Headers, ResponseBody)>> {
+/// A cached answer: status, CORS-free headers (mutable) and body.
+#[derive(Debug)]
+pub struct Cached {
+    /// The status stored.
+    pub status: u16,
+    /// A mutable copy of the stored headers, without the edge's own marks.
+    pub headers: Headers,
+    /// The stored body.
+    pub body: Option<ReadableStream>,
+}
+
+/// The cached answer for `key`, if any.
+pub async fn lookup(key: &str) -> Result<Option<Cached>> {
     let Some(resp) = Cache::default().get(key, false).await? else {
         return Ok(None);
     };
     let status = resp.status_code();
     // A native copy (mutable, unlike a cached response's own headers).
-    let headers = resp.headers().clone();
+    let headers = Headers::new_with_headers(&resp.headers().0)?;
     if headers.has(ADDED_CACHE_CONTROL)? {
         headers.delete(ADDED_CACHE_CONTROL)?;
         headers.delete("cache-control")?;
     }
     let (_, body) = resp.into_parts();
-    Ok(Some((status, headers, body)))
+    let body = match body {
+        ResponseBody::Stream(stream) => Some(stream),
+        ResponseBody::Empty => None,
+        // workers-rs hands cache answers back as streams; a buffered body
+        // would be streamed again.
+        ResponseBody::Body(bytes) => {
+            web_sys::Response::from(worker::Response::from_bytes(bytes)?).body()
+        }
+    };
+    Ok(Some(Cached {
+        status,
+        headers,
+        body,
+    }))
 }
 
 /// Stores a copy of a CORS-free origin answer under `key` when it may be
 /// cached, in the background; returns the body to send on (the stream is
-/// teed). `headers` must already be free of CORS headers.
+/// teed when stored). `headers` must already be free of CORS headers;
+/// `names` are the origin answer's header names.
 pub fn store(
     ctx: &Context,
     key: &str,
     status: u16,
     headers: &Headers,
-    body: ResponseBody,
+    names: &HeaderNames,
+    body: Option<ReadableStream>,
     ttl_seconds: u32,
-) -> Result<(ResponseBody, CacheStatus)> {
-    let cache_control = headers
-        .get("cache-control")?
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let storable = status == 200
-        && ttl_seconds > 0
-        && !headers.has("set-cookie")?
-        && !cache_control.contains("no-store")
-        && !cache_control.contains("private");
-    if !storable {
+) -> Result<(Option<ReadableStream>, CacheStatus)> {
+    if status != 200 || ttl_seconds == 0 || names.has("set-cookie") {
         return Ok((body, CacheStatus::Bypass));
     }
-    let stored_headers = headers.clone();
+    let cache_control = if names.has("cache-control") {
+        headers
+            .get("cache-control")?
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    } else {
+        String::new()
+    };
+    if cache_control.contains("no-store") || cache_control.contains("private") {
+        return Ok((body, CacheStatus::Bypass));
+    }
+    let stored_headers = Headers::new_with_headers(headers)?;
     if cache_control.is_empty() {
         stored_headers.set("cache-control", &format!("public, max-age={ttl_seconds}"))?;
         stored_headers.set(ADDED_CACHE_CONTROL, "1")?;
     }
-    let mut stored = Response::builder()
-        .with_status(status)
-        .with_headers(stored_headers)
-        .body(body);
+    let stored = glue::respond(body, status, &stored_headers);
     // Tee: one branch to the cache, one to the client.
-    let to_client = stored.cloned()?;
+    let to_client: web_sys::Response = stored.clone()?;
     let key = key.to_owned();
     ctx.wait_until(async move {
-        if let Err(err) = Cache::default().put(key.as_str(), stored).await {
+        if let Err(err) = Cache::default()
+            .put(key.as_str(), worker::Response::from(stored))
+            .await
+        {
             crate::log::error(
                 "body_cache_put_failed",
                 &[("key", &key), ("error", &err.to_string())],
             );
         }
     });
-    let (_, body) = to_client.into_parts();
-    Ok((body, CacheStatus::Miss))
+    Ok((to_client.body(), CacheStatus::Miss))
 }

@@ -7,7 +7,10 @@
 
 use std::fmt::Display;
 
-use worker::{Headers, Result};
+use worker::Result;
+use worker::web_sys::Headers;
+
+use crate::glue::{HeaderNames, HeaderWrites};
 
 /// Vary members that belong to CORS and so to the engine.
 fn is_cors_vary_member(member: &str) -> bool {
@@ -16,50 +19,75 @@ fn is_cors_vary_member(member: &str) -> bool {
         || member.eq_ignore_ascii_case("access-control-request-headers")
 }
 
+/// A response's headers without CORS, and what the rest of the worker needs
+/// to know about them without asking the platform again.
+#[derive(Debug)]
+pub struct Stripped {
+    /// A mutable copy without any CORS header.
+    pub headers: Headers,
+    /// The names in the original headers (CORS ones included).
+    pub names: HeaderNames,
+    /// `Vary` as kept in `headers`, if any.
+    pub vary: Option<String>,
+}
+
 /// A mutable copy of `from` without any CORS header (see the module docs).
-/// The copy is made natively in one call and the CORS headers are then
-/// deleted by name: a response has a dozen headers and rarely a CORS one, so
-/// this crosses the JavaScript boundary far less than copying entry by entry.
-pub fn without_cors(from: &Headers) -> Result<Headers> {
-    let out = from.clone();
-    for name in from.keys() {
+/// The names are listed in one call and the copy is made natively in
+/// another; CORS headers (rare on a bucket's answer) are then deleted by
+/// name, so an answer without them costs two calls across the JavaScript
+/// boundary, however many headers it has.
+pub fn without_cors(from: &Headers) -> Result<Stripped> {
+    let names = HeaderNames::of(from);
+    let headers = Headers::new_with_headers(from)?;
+    let mut vary = None;
+    for name in names.iter() {
         if name.starts_with("access-control-") {
-            out.delete(&name)?;
-        } else if name == "vary" {
-            let value = out.get("vary")?.unwrap_or_default();
+            headers.delete(name)?;
+        } else if name == "vary" && vary.is_none() {
+            let value = headers.get("vary")?.unwrap_or_default();
             let kept: Vec<&str> = value
                 .split(',')
                 .map(str::trim)
                 .filter(|m| !m.is_empty() && !is_cors_vary_member(m))
                 .collect();
             if kept.is_empty() {
-                out.delete("vary")?;
+                headers.delete("vary")?;
+                vary = Some(String::new());
             } else {
-                out.set("vary", &kept.join(", "))?;
+                let kept = kept.join(", ");
+                if kept != value {
+                    headers.set("vary", &kept)?;
+                }
+                vary = Some(kept);
             }
         }
     }
-    Ok(out)
+    Ok(Stripped {
+        headers,
+        names,
+        vary: vary.filter(|v| !v.is_empty()),
+    })
 }
 
-/// Writes the engine's headers into `headers`. `Vary` is merged with what is
-/// already there; every other header replaces any earlier value.
+/// Queues the engine's headers into `writes`. `Vary` is merged with
+/// `existing_vary` (what the headers already hold); every other header
+/// replaces any earlier value.
 pub fn apply<'a, V: Display>(
-    headers: &Headers,
+    writes: &mut HeaderWrites,
+    existing_vary: Option<&str>,
     decided: impl IntoIterator<Item = (&'a str, V)>,
-) -> Result<()> {
+) {
     for (name, value) in decided {
         let value = value.to_string();
         if name.eq_ignore_ascii_case("vary") {
-            match headers.get("vary")? {
+            match existing_vary {
                 Some(existing) if !existing.is_empty() => {
-                    headers.set("vary", &format!("{existing}, {value}"))?
+                    writes.set("vary", &format!("{existing}, {value}"))
                 }
-                _ => headers.set("vary", &value)?,
+                _ => writes.set("vary", &value),
             }
         } else {
-            headers.set(name, &value)?;
+            writes.set(name, &value);
         }
     }
-    Ok(())
 }

@@ -22,11 +22,26 @@
 //! A host without a published route behaves like a bucket without CORS
 //! configuration (in the `DEFAULT_DIALECT`); its non-preflight requests get a
 //! `404`, since there is no bucket to forward them to.
+//!
+//! ## Calls across the JavaScript boundary
+//!
+//! In workerd every call from wasm into JavaScript (each `Headers.get`,
+//! each step of a header iterator, each field of a `RequestInit`) has a
+//! fixed cost, and on a forwarded request they were most of what the worker
+//! added to a plain pass-through. So the worker takes the platform's
+//! `Request` and returns its `Response` directly (workers-rs's wrappers
+//! read properties the worker never uses), lists header names once per
+//! message ([`glue::HeaderNames`]) and decides everything in Rust from that
+//! list, fetches only the headers that are present, writes its headers in
+//! one batch, and builds requests and responses in one call each
+//! ([`glue`]). Workers KV is only touched when a route record is due for a
+//! re-read.
 
 pub mod body_cache;
 pub mod cors_headers;
 pub mod cors_request;
 pub mod forward;
+pub mod glue;
 pub mod log;
 pub mod preflight;
 pub mod route_table;
@@ -36,27 +51,38 @@ pub mod settings;
 use std::rc::Rc;
 
 use bucketcors_engine::compile::Compiled;
-use worker::{Context, Date, Env, Headers, Request, Response, Result, event};
+use worker::js_sys;
+use worker::web_sys::{self, Headers};
+use worker::{Context, Env, Result, event};
 
 use crate::body_cache::CacheStatus;
 use crate::cors_request::CorsRequest;
+use crate::glue::{HeaderNames, HeaderWrites};
 use crate::route_table::Route;
 use crate::settings::Settings;
 
 /// Response header naming the rule revision a response was decided with.
-const REVISION_HEADER: &str = "x-bucketcors-revision";
+pub const REVISION_HEADER: &str = "x-bucketcors-revision";
+
+/// Response header telling what the body cache did.
+const CACHE_HEADER: &str = "x-bucketcors-cache";
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     let settings = Settings::for_isolate(&env);
-    let raw_url = req.inner().url();
+    let raw_url = req.url();
     let url = routing::RequestUrl::parse(&raw_url);
     // One clock reading per request: route freshness and the body cache's
     // pass memory both use it.
-    let now = Date::now().as_millis() as f64;
+    let now = js_sys::Date::now();
     let (route, prefix) = find_route(&env, &url, &settings, now).await;
-    let below = routing::path_below(url.path, &prefix).to_owned();
-    let cors = CorsRequest::read(&req, &below);
+    let below = routing::path_below(url.path, &prefix);
+    let method = req.method();
+    let headers = req.headers();
+    // A preflight needs three headers and nothing else from the request; an
+    // actual request is forwarded, which needs every header name anyway.
+    let names = (method != "OPTIONS" && route.is_some()).then(|| HeaderNames::of(&headers));
+    let cors = CorsRequest::read(method, &headers, names.as_ref(), below);
 
     let Some(route) = route else {
         return without_route(&cors, &settings);
@@ -67,34 +93,53 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             return preflight::respond(&decision, &route.revision);
         }
     }
-    let origin = routing::origin_url_for(&route.origin_url, &below, url.query);
-    forward_actual(&req, &ctx, &cors, &route, &origin, &settings, now).await
+    let names = names.unwrap_or_else(|| HeaderNames::of(&headers));
+    let origin = routing::origin_url_for(&route.origin_url, below, url.query);
+    let incoming = Incoming {
+        req: &req,
+        headers: &headers,
+        names: &names,
+        cors: &cors,
+    };
+    forward_actual(&incoming, &ctx, &route, &origin, &settings, now).await
 }
 
-/// Looks the request's route up, most specific candidate first.
+/// Looks the request's route up, most specific candidate first. Workers KV
+/// is only bound when a record is due for a re-read.
 async fn find_route(
     env: &Env,
     url: &routing::RequestUrl<'_>,
     settings: &Settings,
     now: f64,
 ) -> (Option<Rc<Route>>, String) {
-    let kv = match env.kv(settings::RULES_BINDING) {
-        Ok(kv) => kv,
-        Err(err) => {
-            log::error(
-                "kv_binding_missing",
-                &[
-                    ("binding", settings::RULES_BINDING),
-                    ("error", &err.to_string()),
-                ],
-            );
-            return (None, String::new());
-        }
-    };
-    for candidate in routing::candidates(url) {
-        if let Some(route) =
-            route_table::route(&kv, &candidate.key, now, settings.rules_ttl_ms).await
-        {
+    let candidates = routing::candidates(url);
+    let mut kv = None;
+    for candidate in candidates {
+        let route = match route_table::fresh(&candidate.key, now, settings.rules_ttl_ms) {
+            Some(route) => route,
+            None => {
+                if kv.is_none() {
+                    kv = Some(match env.kv(settings::RULES_BINDING) {
+                        Ok(kv) => kv,
+                        Err(err) => {
+                            log::error(
+                                "kv_binding_missing",
+                                &[
+                                    ("binding", settings::RULES_BINDING),
+                                    ("error", &err.to_string()),
+                                ],
+                            );
+                            return (None, String::new());
+                        }
+                    });
+                }
+                let Some(kv) = kv.as_ref() else {
+                    return (None, String::new());
+                };
+                route_table::load(kv, &candidate.key, now).await
+            }
+        };
+        if let Some(route) = route {
             return (Some(route), candidate.prefix);
         }
     }
@@ -103,81 +148,155 @@ async fn find_route(
 
 /// A host without a route: preflights get the dialect's "CORS is not enabled"
 /// answer; other requests have no bucket to go to.
-fn without_route(cors: &CorsRequest, settings: &Settings) -> Result<Response> {
+fn without_route(cors: &CorsRequest, settings: &Settings) -> Result<web_sys::Response> {
     let none = Compiled::none(settings.default_dialect);
     let decision = none.decide(&cors.engine());
     if decision.is_preflight() {
         return preflight::respond(&decision, "none");
     }
-    let headers = Headers::new();
-    headers.set("content-type", "text/plain; charset=utf-8")?;
-    headers.set(REVISION_HEADER, "none")?;
-    Ok(Response::builder()
-        .with_status(404)
-        .with_headers(headers)
-        .fixed(b"bucketcors: no route is published for this host\n".to_vec()))
+    let headers = Headers::new()?;
+    let mut writes = HeaderWrites::new();
+    writes.set("content-type", "text/plain; charset=utf-8");
+    writes.set(REVISION_HEADER, "none");
+    writes.apply_to(&headers);
+    Ok(glue::respond_with_text(
+        "bucketcors: no route is published for this host\n",
+        404,
+        &headers,
+    ))
+}
+
+/// The incoming request and what has been read from it.
+struct Incoming<'a> {
+    req: &'a web_sys::Request,
+    headers: &'a Headers,
+    names: &'a HeaderNames,
+    cors: &'a CorsRequest,
 }
 
 /// Forwards an actual request (through the body cache when it may be cached)
 /// and writes the engine's CORS headers on the way back.
 async fn forward_actual(
-    req: &Request,
+    incoming: &Incoming<'_>,
     ctx: &Context,
-    cors: &CorsRequest,
     route: &Route,
     origin: &str,
     settings: &Settings,
     now: f64,
-) -> Result<Response> {
-    let cacheable = settings.body_cache_ttl_seconds > 0 && body_cache::is_cacheable_request(req);
-    let cached = if cacheable && !body_cache::recently_uncacheable(origin, now) {
-        body_cache::lookup(origin).await.unwrap_or_else(|err| {
-            log::error("body_cache_lookup_failed", &[("error", &err.to_string())]);
-            None
-        })
+) -> Result<web_sys::Response> {
+    let ttl = settings.body_cache_ttl_seconds;
+    let cors = incoming.cors;
+    // A key the pass memory holds skips the cache altogether (module docs
+    // of `body_cache`).
+    let cacheable = ttl > 0
+        && body_cache::is_cacheable_request(cors.method(), incoming.names)
+        && !body_cache::recently_uncacheable(origin, now);
+    if cacheable {
+        match body_cache::lookup(origin).await {
+            Ok(Some(hit)) => {
+                let vary = hit.headers.get("vary")?;
+                return finish(
+                    route,
+                    cors,
+                    hit.status,
+                    &hit.headers,
+                    vary.as_deref(),
+                    hit.body,
+                    CacheStatus::Hit,
+                );
+            }
+            Ok(None) => {}
+            Err(err) => log::error("body_cache_lookup_failed", &[("error", &err.to_string())]),
+        }
+    }
+    let resp = match forward::send(
+        incoming.req,
+        cors.method(),
+        incoming.headers,
+        incoming.names,
+        origin,
+    )
+    .await
+    {
+        Ok(resp) => resp,
+        Err(err) => {
+            log::error(
+                "origin_unreachable",
+                &[("method", cors.method()), ("error", &err.to_string())],
+            );
+            return origin_unreachable(route, cors);
+        }
+    };
+    let status = resp.status();
+    let stripped = cors_headers::without_cors(&resp.headers())?;
+    let (body, cache_status) = if cacheable {
+        let (body, stored) = body_cache::store(
+            ctx,
+            origin,
+            status,
+            &stripped.headers,
+            &stripped.names,
+            resp.body(),
+            ttl,
+        )?;
+        body_cache::remember(origin, stored, now, ttl);
+        (body, stored)
     } else {
-        None
+        (resp.body(), CacheStatus::Bypass)
     };
-    let (status, headers, body, cache_status) = match cached {
-        Some((status, headers, body)) => (status, headers, body, CacheStatus::Hit),
-        None => match forward::send(req, origin).await {
-            Ok(resp) => {
-                let (status, headers, body) = forward::strip_cors(resp)?;
-                let (body, cache_status) = if cacheable {
-                    body_cache::store(
-                        ctx,
-                        origin,
-                        status,
-                        &headers,
-                        body,
-                        settings.body_cache_ttl_seconds,
-                    )
-                    .inspect(|(_, stored)| {
-                        body_cache::remember(origin, *stored, now, settings.body_cache_ttl_seconds)
-                    })?
-                } else {
-                    (body, CacheStatus::Bypass)
-                };
-                (status, headers, body, cache_status)
-            }
-            Err(err) => {
-                log::error(
-                    "origin_unreachable",
-                    &[("method", cors.method()), ("error", &err.to_string())],
-                );
-                let headers = Headers::new();
-                headers.set("content-type", "text/plain; charset=utf-8")?;
-                let body = worker::ResponseBody::Body(
-                    b"bucketcors: the bucket origin could not be reached\n".to_vec(),
-                );
-                (502, headers, body, CacheStatus::Bypass)
-            }
-        },
-    };
-    // The decision is taken against the same `route` the lookup started with.
+    finish(
+        route,
+        cors,
+        status,
+        &stripped.headers,
+        stripped.vary.as_deref(),
+        body,
+        cache_status,
+    )
+}
+
+/// Writes the engine's CORS headers (decided against the same `route` the
+/// request started with), the revision and the cache status into `headers`,
+/// and builds the response.
+fn finish(
+    route: &Route,
+    cors: &CorsRequest,
+    status: u16,
+    headers: &Headers,
+    vary: Option<&str>,
+    body: Option<web_sys::ReadableStream>,
+    cache_status: CacheStatus,
+) -> Result<web_sys::Response> {
+    write_headers(route, cors, headers, vary, cache_status);
+    Ok(glue::respond(body, status, headers))
+}
+
+/// `502` when the bucket origin could not be reached, with the engine's
+/// CORS headers, so a browser can read the failure.
+fn origin_unreachable(route: &Route, cors: &CorsRequest) -> Result<web_sys::Response> {
+    let headers = Headers::new()?;
+    headers.set("content-type", "text/plain; charset=utf-8")?;
+    write_headers(route, cors, &headers, None, CacheStatus::Bypass);
+    Ok(glue::respond_with_text(
+        "bucketcors: the bucket origin could not be reached\n",
+        502,
+        &headers,
+    ))
+}
+
+/// Queues the engine's decision, the revision and the cache status, and
+/// writes them into `headers` in one call.
+fn write_headers(
+    route: &Route,
+    cors: &CorsRequest,
+    headers: &Headers,
+    vary: Option<&str>,
+    cache_status: CacheStatus,
+) {
     let decision = route.compiled.decide(&cors.engine());
-    cors_headers::apply(&headers, decision.headers())?;
-    headers.set(REVISION_HEADER, &route.revision)?;
-    headers.set("x-bucketcors-cache", cache_status.as_str())?;
-    Ok(forward::assemble(status, headers, body))
+    let mut writes = HeaderWrites::new();
+    cors_headers::apply(&mut writes, vary, decision.headers());
+    writes.set(REVISION_HEADER, &route.revision);
+    writes.set(CACHE_HEADER, cache_status.as_str());
+    writes.apply_to(headers);
 }

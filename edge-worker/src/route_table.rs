@@ -49,17 +49,21 @@ thread_local! {
     static TABLE: RefCell<HashMap<String, Entry>> = RefCell::new(HashMap::new());
 }
 
-/// The route for `key`, from the isolate's table when fresh, from KV when not.
-/// `None` means no route is published under `key`.
-pub async fn route(kv: &KvStore, key: &str, now: f64, ttl_ms: f64) -> Option<Rc<Route>> {
-    let cached = TABLE.with(|t| {
+/// The route for `key` when the isolate's table holds a fresh entry for it
+/// (`Some(None)`: fresh, and no route is published under `key`); `None`
+/// when KV must be read ([`load`]).
+pub fn fresh(key: &str, now: f64, ttl_ms: f64) -> Option<Option<Rc<Route>>> {
+    TABLE.with(|t| {
         t.borrow()
             .get(key)
-            .map(|e| (now - e.checked_at < ttl_ms, e.route.clone()))
-    });
-    if let Some((true, route)) = cached {
-        return route;
-    }
+            .filter(|e| now - e.checked_at < ttl_ms)
+            .map(|e| e.route.clone())
+    })
+}
+
+/// The route for `key`, read from KV now and remembered in the table.
+/// `None` means no route is published under `key`.
+pub async fn load(kv: &KvStore, key: &str, now: f64) -> Option<Rc<Route>> {
     let read = kv.get(key).text().await;
     TABLE.with(|t| {
         let mut table = t.borrow_mut();
