@@ -308,9 +308,12 @@ fn hash(bytes: &[u8]) -> u64 {
         tail[..rest.len()].copy_from_slice(rest);
         h = h.wrapping_add((u64::from_le_bytes(tail) ^ lane).wrapping_mul(K));
     }
-    // A multiply carries every bit only upwards, so fold the high half
-    // down, multiply once more, and let the table use the top bits.
-    (h ^ (h >> 32)).wrapping_mul(K)
+    // A multiply carries every bit only upwards: fold the high half down
+    // and multiply twice more (a 64-bit finalizer), so that keys differing
+    // in one byte (`app1`, `app2`) land in unrelated slots instead of
+    // clustering; the table uses the top bits.
+    let h = (h ^ (h >> 32)).wrapping_mul(K);
+    (h ^ (h >> 29)).wrapping_mul(STEP)
 }
 
 #[cfg(test)]
