@@ -16,7 +16,13 @@
 # builds, each later build's divided by the first's); the last lines give
 # the median of those per-round ratios and their range.
 #
-# Env: WRK_SECONDS (default 10), WRK_ROUNDS (default 5), EDGE_KINDS (default
+# Each target line also shows wrk's median latency (p50, microseconds), and
+# the summary its ratio as empty / build (above 1: faster than the peer);
+# with EDGE_LOAD="-t1 -c1" (one request at a time) that is the cost of the
+# path itself, which drifts less with machine load than throughput does.
+#
+# Env: WRK_SECONDS (default 10), WRK_ROUNDS (default 5), EDGE_LOAD (wrk's
+# threads and connections, default "-t2 -c16"), EDGE_KINDS (default
 # "get pre": the forwarded no-store GET and the preflight), BUCKETCORS_BIN
 # (a built `bucketcors`; default: cargo build --release).
 set -uo pipefail
@@ -91,12 +97,12 @@ run_wrk() { # IDX KIND SECONDS -> req/s
   local url lua args=()
   read -r url lua <<<"$(target "$1" "$2")"
   [ "$1" != 0 ] && args+=(-H "Host: $edge_host")
-  wrk -t2 -c16 -d"$3"s "${args[@]}" --latency -s "$lua" "$url" >"$work/last.txt" 2>&1 || { cat "$work/last.txt" >&2; return 1; }
+  wrk ${EDGE_LOAD:--t2 -c16} -d"$3"s "${args[@]}" --latency -s "$lua" "$url" >"$work/last.txt" 2>&1 || { cat "$work/last.txt" >&2; return 1; }
   python3 "$root/scripts/bench/wrk_summary.py" "$work/last.txt" >"$work/last.sum"
-  local got non2xx
-  read -r got _ _ non2xx _ <"$work/last.sum"
+  local got p50 non2xx
+  read -r got p50 _ non2xx _ <"$work/last.sum"
   [ "$non2xx" = 0 ] || { say "${names[$1]} $2: $non2xx non-2xx answers"; return 1; }
-  echo "$got"
+  echo "$got $p50"
 }
 
 # Every bucketcors build must report BYPASS on the no-store object.
@@ -115,12 +121,17 @@ done
 for r in $(seq "$rounds"); do
   for k in "${kinds[@]}"; do
     line="round $r $k:"
-    declare -A rps=()
+    declare -A rps=() p50=()
     for j in $(seq 0 $((n - 1))); do
       i=$(( (j + r) % n ))
-      rps[$i]="$(run_wrk "$i" "$k" "$secs")" || die "wrk failed"
+      read -r rps[$i] p50[$i] <<<"$(run_wrk "$i" "$k" "$secs")" || die "wrk failed"
+      [ -n "${p50[$i]}" ] || die "wrk failed"
     done
-    for i in $(seq 0 $((n - 1))); do line+=" ${names[$i]}=${rps[$i]}"; done
+    for i in $(seq 0 $((n - 1))); do line+=" ${names[$i]}=${rps[$i]}/s,p50=${p50[$i]}us"; done
+    for i in $(seq 1 $((n - 1))); do
+      ratio="$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.3f}')" "${p50[0]}" "${p50[$i]}")"
+      echo "$k p50:empty/${names[$i]} $ratio" >>"$work/ratios.txt"
+    done
     for i in $(seq 1 $((n - 1))); do
       ratio="$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.3f}')" "${rps[$i]}" "${rps[0]}")"
       line+=" ${names[$i]}/empty=$ratio"
@@ -133,7 +144,7 @@ for r in $(seq "$rounds"); do
       echo "$k ${names[$i]}/b0 $ratio" >>"$work/ratios.txt"
     done
     echo "$line"
-    unset rps
+    unset rps p50
   done
 done
 echo "medians of per-round ratios (min-max):"
