@@ -14,8 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bucketcors_engine::{Dialect, RuleSet};
-use bucketcors_operator::edge::{EdgeTarget, Publisher};
+use bucketcors_engine::Dialect;
 use bucketcors_testkit::edge::EdgeOptions;
 use edge_support::{Answer, Edge, Probe, config};
 
@@ -194,22 +193,15 @@ async fn uncacheable_objects_pass_the_cache_for_its_ttl_then_are_cached_again() 
     });
     let origin = SwitchingOrigin::start();
     let host = "pass.edge.test";
-    let rules = RuleSet::new(
+    edge.publish_to_origin(
+        host,
+        &origin.url,
         Dialect::S3,
-        config(
+        &config(
             r#"{"rules":[{"allowedOrigins":["https://one.example"],"allowedMethods":["GET"]}]}"#,
         ),
     )
-    .expect("rules");
-    let target = EdgeTarget {
-        hosts: vec![host.to_owned()],
-        path_prefix: None,
-        origin_url: origin.url.clone(),
-    };
-    edge.publisher
-        .publish(&target, &rules)
-        .await
-        .expect("publish");
+    .await;
     let get = || async {
         let a: Answer = edge
             .send(

@@ -6,8 +6,7 @@ mod edge_support;
 
 use std::net::TcpListener;
 
-use bucketcors_engine::{Dialect, RuleSet};
-use bucketcors_operator::edge::{EdgeTarget, Publisher};
+use bucketcors_engine::Dialect;
 use bucketcors_testkit::edge::EdgeOptions;
 use edge_support::{Edge, Probe, config};
 
@@ -20,23 +19,16 @@ async fn an_unreachable_origin_is_a_502_with_cors_headers() {
         format!("http://{}", listener.local_addr().unwrap())
     };
     let host = "down.edge.test";
-    let rules = RuleSet::new(
-        Dialect::S3,
-        config(
-            r#"{"rules":[{"allowedOrigins":["https://one.example"],"allowedMethods":["GET"]}]}"#,
-        ),
-    )
-    .expect("rules");
-    let target = EdgeTarget {
-        hosts: vec![host.to_owned()],
-        path_prefix: None,
-        origin_url: closed,
-    };
     let revision = edge
-        .publisher
-        .publish(&target, &rules)
-        .await
-        .expect("publish");
+        .publish_to_origin(
+            host,
+            &closed,
+            Dialect::S3,
+            &config(
+                r#"{"rules":[{"allowedOrigins":["https://one.example"],"allowedMethods":["GET"]}]}"#,
+            ),
+        )
+        .await;
 
     for (origin, allowed) in [
         ("https://one.example", true),

@@ -156,10 +156,37 @@ impl Edge {
         dialect: Dialect,
         config: &CorsConfig,
     ) -> String {
+        self.publish_target(&self.target(host, prefix), dialect, config)
+            .await
+    }
+
+    /// [`Edge::publish`] for a route whose bucket is `origin_url` instead of
+    /// the harness's origin; returns the revision.
+    pub async fn publish_to_origin(
+        &self,
+        host: &str,
+        origin_url: &str,
+        dialect: Dialect,
+        config: &CorsConfig,
+    ) -> String {
+        let target = EdgeTarget {
+            hosts: vec![host.to_owned()],
+            path_prefix: None,
+            origin_url: origin_url.to_owned(),
+        };
+        self.publish_target(&target, dialect, config).await
+    }
+
+    async fn publish_target(
+        &self,
+        target: &EdgeTarget,
+        dialect: Dialect,
+        config: &CorsConfig,
+    ) -> String {
         let rules = RuleSet::new(dialect, config.clone())
             .unwrap_or_else(|r| panic!("invalid test rules: {r:?}"));
         self.publisher
-            .publish(&self.target(host, prefix), &rules)
+            .publish(target, &rules)
             .await
             .expect("publish")
     }
