@@ -19,7 +19,7 @@ fn word(bytes: &[u8]) -> u64 {
 /// with zeros: the last two loads overlap, so this is at most three loads
 /// whatever the length, instead of a per-byte loop.
 #[inline(always)]
-fn short_word(bytes: &[u8]) -> u64 {
+pub(crate) fn short_word(bytes: &[u8]) -> u64 {
     let n = bytes.len();
     debug_assert!(n < 8);
     if n >= 4 {
@@ -105,24 +105,6 @@ pub(crate) fn eq_lower(input: &[u8], lower: &[u8]) -> bool {
     input.len() == lower.len() && eq_words(input, lower, lower_word)
 }
 
-/// True when `bytes` holds no ASCII upper-case letter, space or tab, in one
-/// pass.
-#[inline]
-pub(crate) fn is_lower_and_bare(bytes: &[u8]) -> bool {
-    let clean = |x: u64| lower_word(x) == x && !has_byte(x, b' ') && !has_byte(x, b'\t');
-    let mut chunks = bytes.chunks_exact(8);
-    // `&` rather than `&&` inside: no branch per word.
-    let mut ok = true;
-    for chunk in &mut chunks {
-        ok &= clean(word(chunk));
-    }
-    let rest = chunks.remainder();
-    // Padding the short word with `a` keeps the padding clean.
-    let pad = LO.wrapping_mul(b'a' as u64) << (rest.len() * 8 % 64);
-    let pad = if rest.is_empty() { 0 } else { pad };
-    ok && (rest.is_empty() || clean(short_word(rest) | pad))
-}
-
 /// True when one of the eight bytes of `x` is `byte`.
 #[inline(always)]
 fn has_byte(x: u64, byte: u8) -> bool {
@@ -130,72 +112,120 @@ fn has_byte(x: u64, byte: u8) -> bool {
     x.wrapping_sub(LO) & !x & HI != 0
 }
 
+/// The high bit of every byte of `x` that equals `byte`, and no other bit
+/// (unlike the borrow trick of [`has_byte`], which may flag bytes above a
+/// match): adding `0x7f` to a byte's low seven bits carries into its high
+/// bit unless they are zero, and never into the next byte.
+#[inline(always)]
+fn byte_mask(x: u64, byte: u8) -> u64 {
+    let t = x ^ LO.wrapping_mul(byte as u64);
+    !((t & !HI).wrapping_add(!HI) | t) & HI
+}
+
+/// The high bit of every ASCII byte of `x` below `bound` (at most 0x80),
+/// and no other bit: adding `0x80 - bound` to a byte's low seven bits sets
+/// its high bit exactly when they are `bound` or more, without carrying
+/// into the next byte.
+#[inline(always)]
+fn below(x: u64, bound: u8) -> u64 {
+    let at_least = (x & !HI).wrapping_add(LO.wrapping_mul(u64::from(0x80 - bound)));
+    !(at_least | x) & HI
+}
+
 /// Writes the names of a raw `Access-Control-Request-Headers` value into
-/// `out` as the `Access-Control-Allow-Headers` value: split on `,`, empty
-/// names skipped, ASCII lower-cased, joined by `", "`. Returns the length
-/// written, or `None` when the value holds a space or tab (names then need
-/// trimming: the caller takes the general path) or `out` could be too small
-/// (it needs twice `raw`'s length).
+/// `out` as the `Access-Control-Allow-Headers` value: ASCII lower-cased,
+/// each `,` written as `", "`. Returns the length written, or `None` when
+/// the value needs the general path: it is empty, holds a space or tab
+/// (names need trimming) or an empty name (`,,`, or a `,` at either end),
+/// or `out` is shorter than twice `raw` plus eight bytes.
 ///
-/// Eight bytes at a time: a word without a comma is lower-cased and stored
-/// whole; only words holding a comma go byte by byte. This is the form
-/// browsers send (`content-type,x-amz-date`), so it is the common case.
+/// This is the form browsers send (`content-type,x-amz-date`: Fetch joins
+/// the lower-cased names with bare commas), so it goes eight bytes at a
+/// time: each word is checked, lower-cased and stored whole; a word holding
+/// commas is stored once per comma, each time shifted past the comma, with
+/// `", "` written after the name it ends. Stores may run up to eight bytes
+/// past the value written so far (hence the slack); later stores or the
+/// returned length cover them.
 #[inline]
-pub(crate) fn allow_headers_value(raw: &[u8], out: &mut [u8]) -> Option<usize> {
-    if out.len() < 2 * raw.len() {
+pub(crate) fn join_names(raw: &[u8], out: &mut [u8]) -> Option<usize> {
+    let n = raw.len();
+    let (first, last) = (*raw.first()?, *raw.last()?);
+    if out.len() < 2 * n + 8 || first == b',' || last == b',' {
         return None;
     }
-    let has = has_byte;
-    let (mut len, mut names, mut in_name) = (0, 0usize, false);
+    let (mut len, mut comma_before) = (0, false);
     let mut chunks = raw.chunks_exact(8);
     for chunk in &mut chunks {
-        let x = word(chunk);
-        if has(x, b' ') || has(x, b'\t') {
-            return None;
-        }
-        if !has(x, b',') {
-            if !in_name {
-                if names > 0 {
-                    out[len..len + 2].copy_from_slice(b", ");
-                    len += 2;
-                }
-                names += 1;
-                in_name = true;
-            }
-            out[len..len + 8].copy_from_slice(&lower_word(x).to_le_bytes());
-            len += 8;
-            continue;
-        }
-        for &b in chunk {
-            push_name_byte(b, out, &mut len, &mut names, &mut in_name);
-        }
+        len = join_word(word(chunk), 8, out, len, &mut comma_before)?;
     }
-    for &b in chunks.remainder() {
-        if b == b' ' || b == b'\t' {
-            return None;
-        }
-        push_name_byte(b, out, &mut len, &mut names, &mut in_name);
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        len = join_word(short_word(rest), rest.len(), out, len, &mut comma_before)?;
     }
     Some(len)
 }
 
-/// One byte of [`allow_headers_value`]'s byte-by-byte path.
+/// One word of [`join_names`]: the first `take` bytes of `x`, written at
+/// `out[len..]`; returns the new length. `comma_before` says whether the
+/// previous word ended with a comma, and is updated.
 #[inline(always)]
-fn push_name_byte(b: u8, out: &mut [u8], len: &mut usize, names: &mut usize, in_name: &mut bool) {
-    if b == b',' {
-        *in_name = false;
-        return;
+fn join_word(
+    x: u64,
+    take: usize,
+    out: &mut [u8],
+    mut len: usize,
+    comma_before: &mut bool,
+) -> Option<usize> {
+    let valid = u64::MAX >> (8 * (8 - take));
+    // Space, tab and comma all sort below `-`; most words hold none of
+    // them (nor any other byte below `-`) and are stored at once.
+    if below(x, b'-') & valid == 0 {
+        out[len..len + 8].copy_from_slice(&lower_word(x).to_le_bytes());
+        *comma_before = false;
+        return Some(len + take);
     }
-    if !*in_name {
-        if *names > 0 {
-            out[*len..*len + 2].copy_from_slice(b", ");
-            *len += 2;
-        }
-        *names += 1;
-        *in_name = true;
+    if has_byte(x, b' ') || has_byte(x, b'\t') {
+        return None;
     }
-    out[*len] = b.to_ascii_lowercase();
-    *len += 1;
+    let mut commas = byte_mask(x, b',');
+    // Two commas in a row, within this word or across the boundary with
+    // the previous one: an empty name.
+    if commas & (commas << 8) != 0 || (*comma_before && commas & 0x80 != 0) {
+        return None;
+    }
+    *comma_before = commas >> 63 != 0;
+    let (mut w, mut rest) = (lower_word(x), take);
+    while commas != 0 {
+        let p = (commas.trailing_zeros() / 8) as usize;
+        out[len..len + 8].copy_from_slice(&w.to_le_bytes());
+        len += p;
+        out[len..len + 2].copy_from_slice(b", ");
+        len += 2;
+        // Past the name and its comma: `p + 1` bytes, in two shifts
+        // because `p + 1` may be eight.
+        w = (w >> (8 * p)) >> 8;
+        commas = (commas >> (8 * p)) >> 8;
+        rest -= p + 1;
+    }
+    out[len..len + 8].copy_from_slice(&w.to_le_bytes());
+    Some(len + rest)
+}
+
+/// `bytes` as text, checked for ASCII (every real header value) a word at a
+/// time before the full UTF-8 check: `std::str::from_utf8` costs more than
+/// the rest of a decision on the short values this crate handles. `None`
+/// when `bytes` are not UTF-8.
+#[inline]
+#[allow(unsafe_code)]
+pub(crate) fn text(bytes: &[u8]) -> Option<&str> {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8 (each is a one-byte code
+        // point). This is the crate's only `unsafe`; `lib.rs` denies any
+        // other.
+        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+    } else {
+        std::str::from_utf8(bytes).ok()
+    }
 }
 
 /// Position of the first `needle` in `haystack`.
@@ -313,60 +343,90 @@ mod tests {
     }
 
     #[test]
-    fn is_lower_and_bare_agrees_with_std() {
-        for s in [
-            "",
-            "a",
-            "A",
-            " ",
-            "\t",
-            "abc",
-            "content-type,x-amz-date",
-            "content-type,x-amz-Date",
-            "content-type, x",
-            "abcdefg",
-            "abcdefgh",
-            "abcdefghi",
-            "abcdefghI",
-            "\0",
-            "é,ü",
-        ] {
-            let want = !s
-                .bytes()
-                .any(|b| b.is_ascii_uppercase() || b == b' ' || b == b'\t');
-            assert_eq!(is_lower_and_bare(s.as_bytes()), want, "{s:?}");
-        }
-    }
-
-    #[test]
-    fn allow_headers_value_agrees_with_split_and_join() {
+    fn join_names_agrees_with_split_and_join() {
         let samples = [
-            "",
-            ",",
-            ",,a,,",
+            "a",
             "content-type,x-amz-content-sha256,x-amz-date",
             "Content-Type,X-Amz-Date",
             "x-a,x-b,x-c,x-d,x-e,x-f,x-g,x-h,x-i",
-            "abcdefgh,ABCDEFGH,,ijklmnopqrstu,",
+            "abcdefgh,ABCDEFGH,ijklmnopqrstu",
+            "abcdefg,h",
+            "abcdefgh,i",
+            "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p",
             "é,Ü-x",
         ];
         let mut out = [0u8; 256];
         for raw in samples {
-            let want: Vec<String> = raw
-                .split(',')
-                .filter(|n| !n.is_empty())
-                .map(|n| n.to_ascii_lowercase())
-                .collect();
-            let len = allow_headers_value(raw.as_bytes(), &mut out).expect(raw);
+            let want: Vec<String> = raw.split(',').map(|n| n.to_ascii_lowercase()).collect();
+            let len = join_names(raw.as_bytes(), &mut out).expect(raw);
+            assert_eq!(text(&out[..len]), Some(want.join(", ").as_str()), "{raw:?}");
+        }
+        // Every position of an empty name or whitespace falls back.
+        for refused in [
+            "",
+            ",",
+            ",a",
+            "a,",
+            "a,,b",
+            "abcdefg,,h",
+            "abcdefgh,,i",
+            "abcdefg,",
+            "a, b",
+            "abcdefgh\tijk",
+            "a ",
+        ] {
             assert_eq!(
-                std::str::from_utf8(&out[..len]).unwrap(),
-                want.join(", "),
-                "{raw:?}"
+                join_names(refused.as_bytes(), &mut out),
+                None,
+                "{refused:?}"
             );
         }
-        assert_eq!(allow_headers_value(b"a, b", &mut out), None);
-        assert_eq!(allow_headers_value(b"abcdefgh\tijk", &mut out), None);
-        assert_eq!(allow_headers_value(b"abc", &mut [0u8; 5]), None);
+        assert_eq!(join_names(b"abc", &mut [0u8; 13]), None);
+        assert_eq!(join_names(b"abc", &mut [0u8; 14]), Some(3));
+    }
+
+    #[test]
+    fn byte_mask_flags_exactly_the_bytes_equal() {
+        for b in 0u8..=255 {
+            let bytes = [b, b',', 0, 0xac, b'+', b'-', 0x2c ^ 0x80, 0xff];
+            let mask = byte_mask(u64::from_le_bytes(bytes), b',');
+            for (i, &x) in bytes.iter().enumerate() {
+                assert_eq!(mask >> (8 * i + 7) & 1 == 1, x == b',', "{b:#x} at {i}");
+            }
+            assert_eq!(mask & !HI, 0);
+        }
+    }
+
+    #[test]
+    fn below_flags_exactly_the_ascii_bytes_below() {
+        for b in 0u8..=255 {
+            for bound in [0u8, 1, b'-', 0x7f, 0x80] {
+                let bytes = [b, 0, b',', b'-', 0x7f, 0x80, 0xff, b.wrapping_add(1)];
+                let mask = below(u64::from_le_bytes(bytes), bound);
+                for (i, &x) in bytes.iter().enumerate() {
+                    assert_eq!(
+                        mask >> (8 * i + 7) & 1 == 1,
+                        x < bound,
+                        "{b:#x} < {bound:#x} at {i}"
+                    );
+                }
+                assert_eq!(mask & !HI, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn text_agrees_with_from_utf8() {
+        for bytes in [
+            &b""[..],
+            b"https://app.example.com",
+            "é".as_bytes(),
+            b"\xff",
+            b"\xc3",
+            b"abcdefghijklmnopqrstuvwxyz\x80",
+        ] {
+            assert_eq!(text(bytes), std::str::from_utf8(bytes).ok(), "{bytes:?}");
+        }
     }
 
     #[test]

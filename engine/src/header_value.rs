@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::ascii::{allow_headers_value, find_byte, has_upper, is_lower_and_bare};
+use crate::ascii::{has_upper, join_names, text};
 use crate::request::RequestedHeaders;
 
 /// The value of one response header. Display it, or write it into a buffer
@@ -36,36 +36,15 @@ impl<'a> HeaderValue<'a> {
     pub fn write_to<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
         match self {
             HeaderValue::Text(s) => out.write_str(s),
-            // The form browsers send (Fetch lower-cases the names and joins
-            // them with bare commas): the names are written as they are,
-            // straight from the request, with no copy to re-check as UTF-8.
-            HeaderValue::RequestedHeaders(raw) if is_lower_and_bare(raw.as_bytes()) => {
-                let mut rest = *raw;
-                let mut first = true;
-                loop {
-                    let end = find_byte(rest.as_bytes(), b',').unwrap_or(rest.len());
-                    // `,` is ASCII: both cuts are character boundaries.
-                    let (name, tail) = rest.split_at(end);
-                    if !name.is_empty() {
-                        if !first {
-                            out.write_str(", ")?;
-                        }
-                        out.write_str(name)?;
-                        first = false;
-                    }
-                    match tail.get(1..) {
-                        Some(next) => rest = next,
-                        None => return Ok(()),
-                    }
-                }
-            }
             HeaderValue::RequestedHeaders(raw) if raw.len() <= SHORT => {
                 // Every real value: assembled on the stack, written once.
-                // The output is at most twice the input (", " for ",").
-                let mut buf = [0u8; 2 * SHORT];
-                let len = match allow_headers_value(raw.as_bytes(), &mut buf) {
+                // The output is at most twice the input (", " for ","),
+                // plus the slack `join_names` stores into.
+                let mut buf = [0u8; 2 * SHORT + 8];
+                let len = match join_names(raw.as_bytes(), &mut buf) {
+                    // The form browsers send, eight bytes at a time.
                     Some(len) => len,
-                    // Names with surrounding whitespace: trimmed one by one.
+                    // Whitespace or empty names: trimmed one by one.
                     None => {
                         let mut len = 0;
                         for (i, name) in RequestedHeaders::new(raw).enumerate() {
@@ -82,8 +61,8 @@ impl<'a> HeaderValue<'a> {
                     }
                 };
                 // Lower-casing ASCII bytes keeps UTF-8 valid, and cuts
-                // happen only at `,`.
-                out.write_str(std::str::from_utf8(&buf[..len]).map_err(|_| fmt::Error)?)
+                // happen only at `,`, so this never fails.
+                out.write_str(text(&buf[..len]).ok_or(fmt::Error)?)
             }
             HeaderValue::RequestedHeaders(raw) => {
                 for (i, name) in RequestedHeaders::new(raw).enumerate() {
@@ -150,6 +129,41 @@ fn write_ascii_lowercase<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Section 3's definition, written the plain way.
+    fn reference(raw: &str) -> String {
+        raw.split(',')
+            .map(|n| n.trim_matches([' ', '\t']))
+            .filter(|n| !n.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    proptest! {
+        /// Every path of the writer (the word-at-a-time one for the form
+        /// browsers send, the trimming one, the one for long values)
+        /// against the plain definition, with commas, whitespace, empty
+        /// names, upper case and non-ASCII letters anywhere.
+        #[test]
+        fn section3_allow_headers_value_agrees_with_reference(
+            raw in "[a-zA-Z0-9,é \t-]{0,300}"
+        ) {
+            let value = HeaderValue::RequestedHeaders(&raw);
+            let written = value.to_string();
+            prop_assert_eq!(&written, &reference(&raw));
+            prop_assert_eq!(value.len(), written.len());
+        }
+
+        #[test]
+        fn section3_browser_form_agrees_with_reference(
+            names in proptest::collection::vec("[a-zA-Z0-9-]{1,24}", 1..12)
+        ) {
+            let raw = names.join(",");
+            prop_assert_eq!(HeaderValue::RequestedHeaders(&raw).to_string(), reference(&raw));
+        }
+    }
 
     #[test]
     fn section3_allow_headers_lowercased_in_request_order() {

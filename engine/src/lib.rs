@@ -51,6 +51,8 @@
 //! assert!(decision.is_preflight());
 //! ```
 
+#![deny(unsafe_code)]
+
 mod allowed_headers;
 mod ascii;
 pub mod canonical;

@@ -76,6 +76,26 @@ impl<'a> Request<'a> {
     }
 }
 
+/// A raw header value, as HTTP libraries hold it (`http::HeaderValue::
+/// as_bytes`, hyper, a socket buffer), as the text a [`Request`] borrows;
+/// `None` when the bytes are not UTF-8 (such a value matches no rule:
+/// treat the header as absent).
+///
+/// Use this rather than `std::str::from_utf8`: header values are ASCII, and
+/// this checks ASCII a word at a time before falling back to the full
+/// UTF-8 check. On the short values of a preflight, `from_utf8` costs about
+/// as much as the rest of the decision.
+///
+/// ```
+/// use bucketcors_engine::request::header_text;
+/// assert_eq!(header_text(b"https://app.example.com"), Some("https://app.example.com"));
+/// assert_eq!(header_text(b"\xff"), None);
+/// ```
+#[inline]
+pub fn header_text(value: &[u8]) -> Option<&str> {
+    crate::ascii::text(value)
+}
+
 /// Iterator over the header names of an `Access-Control-Request-Headers`
 /// value; see [`Request::requested_headers`]. Borrows, never allocates.
 #[derive(Debug, Clone)]
