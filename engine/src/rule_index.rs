@@ -32,7 +32,7 @@
 //! Everything here is built once per compiled configuration; looking up
 //! only reads, hashes on the stack, and never allocates.
 
-use crate::ascii::bytes_eq;
+use crate::ascii::{bytes_eq, short_word};
 use crate::compile::{CompiledRule, method_bit};
 use crate::pattern::Pattern;
 
@@ -304,9 +304,14 @@ fn hash(bytes: &[u8]) -> u64 {
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut tail = [0u8; 8];
-        tail[..rest.len()].copy_from_slice(rest);
-        h = h.wrapping_add((u64::from_le_bytes(tail) ^ lane).wrapping_mul(K));
+        // The last eight bytes, overlapping the word before (no copy into
+        // a padded buffer, which costs a `memcpy` call); a key shorter than
+        // eight bytes is read in at most three loads.
+        let last = match bytes.len().checked_sub(8) {
+            Some(start) => u64::from_le_bytes(bytes[start..].try_into().expect("eight bytes")),
+            None => short_word(rest),
+        };
+        h = h.wrapping_add((last ^ lane).wrapping_mul(K));
     }
     // A multiply carries every bit only upwards: fold the high half down
     // and multiply twice more (a 64-bit finalizer), so that keys differing
