@@ -289,18 +289,12 @@ pub struct Headers<'d> {
     vary: &'static str,
 }
 
-impl<'d> Iterator for Headers<'d> {
-    type Item = (&'static str, HeaderValue<'d>);
-
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.present == 0 {
-            return None;
-        }
-        let slot = SLOTS[self.present.trailing_zeros() as usize];
-        self.present &= self.present - 1;
+impl<'d> Headers<'d> {
+    /// The header in `slot`, present or not.
+    #[inline(always)]
+    fn get(&self, slot: Slot) -> (&'static str, HeaderValue<'d>) {
         let text = HeaderValue::Text;
-        Some(match slot {
+        match slot {
             Slot::ContentType => ("Content-Type", text("application/xml")),
             Slot::AllowOrigin => ("Access-Control-Allow-Origin", text(self.allow_origin)),
             Slot::AllowCredentials => ("Access-Control-Allow-Credentials", text("true")),
@@ -312,7 +306,40 @@ impl<'d> Iterator for Headers<'d> {
             Slot::ExposeHeaders => ("Access-Control-Expose-Headers", text(self.expose_headers)),
             Slot::MaxAge => ("Access-Control-Max-Age", text(self.max_age)),
             Slot::Vary => ("Vary", text(self.vary)),
-        })
+        }
+    }
+}
+
+impl<'d> Iterator for Headers<'d> {
+    type Item = (&'static str, HeaderValue<'d>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.present == 0 {
+            return None;
+        }
+        let slot = SLOTS[self.present.trailing_zeros() as usize];
+        self.present &= self.present - 1;
+        Some(self.get(slot))
+    }
+
+    /// Internal iteration (`for_each`, `fold`, `collect`, ...): the slots
+    /// are tested in order, each against its own constant, so the whole
+    /// walk is straight-line code with no state to update and no jump
+    /// through a table per header, which is what a server setting the
+    /// headers on its response wants.
+    #[inline]
+    fn fold<B, F>(self, init: B, mut f: F) -> B
+    where
+        F: FnMut(B, Self::Item) -> B,
+    {
+        let mut acc = init;
+        for slot in SLOTS {
+            if self.present & (1 << slot as u8) != 0 {
+                acc = f(acc, self.get(slot));
+            }
+        }
+        acc
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -322,3 +349,59 @@ impl<'d> Iterator for Headers<'d> {
 }
 
 impl ExactSizeIterator for Headers<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{CorsConfig, Rule};
+    use crate::{Compiled, Dialect, Request};
+
+    /// `fold` (what `for_each` and `collect` use) walks the slots itself;
+    /// it must give what `next` gives, also after `next` took some.
+    #[test]
+    fn internal_iteration_agrees_with_next() {
+        let config = CorsConfig {
+            rules: vec![Rule {
+                allowed_origins: vec!["https://a.example".into(), "*".into()],
+                allowed_methods: vec!["GET".into(), "PUT".into()],
+                allowed_headers: vec!["*".into()],
+                expose_headers: vec!["ETag".into()],
+                max_age_seconds: Some(60),
+                ..Rule::default()
+            }],
+            response_vary: true,
+        };
+        let requests = [
+            Request::preflight("https://a.example", "PUT").with_request_headers("X-A,x-b"),
+            Request::preflight("https://other.example", "PUT"),
+            Request::preflight("https://a.example", "PATCH"),
+            Request::new("OPTIONS"),
+            Request::new("GET").with_origin("https://a.example"),
+            Request::new("GET"),
+        ];
+        for dialect in [Dialect::S3, Dialect::Oss] {
+            for compiled in [
+                // `responseVary` is OSS only: S3 ignores it unchecked.
+                Compiled::new_unchecked(&config, dialect),
+                Compiled::none(dialect),
+            ] {
+                for request in &requests {
+                    let decision = compiled.decide(request);
+                    // A `for` loop calls `next`.
+                    let mut by_next = Vec::new();
+                    for header in decision.headers() {
+                        by_next.push(header);
+                    }
+                    let by_fold: Vec<_> = decision.headers().collect();
+                    assert_eq!(by_fold, by_next, "{dialect:?} {request:?}");
+                    for skip in 0..by_next.len() {
+                        let mut rest = decision.headers();
+                        rest.by_ref().take(skip).for_each(drop);
+                        let mut tail = Vec::new();
+                        rest.for_each(|h| tail.push(h));
+                        assert_eq!(tail, by_next[skip..], "{dialect:?} {request:?} {skip}");
+                    }
+                }
+            }
+        }
+    }
+}
