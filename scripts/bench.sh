@@ -78,10 +78,22 @@ bench_engine() {
   fi
   local stamp="$work/engine.stamp"
   touch "$stamp"
-  cargo bench -p bucketcors-engine --bench decide -- --noplot || return 1
+  local paired="$work/engine-paired.md"
+  rm -f "$paired"
+  # After criterion, the same binary runs paired rounds (engine and
+  # tower-http back to back within each round) for ratios that hold when
+  # the machine's speed drifts between criterion's benchmarks.
+  BUCKETCORS_BENCH_PAIRED="$paired" \
+    cargo bench -p bucketcors-engine --bench decide -- --noplot || return 1
   # Criterion leaves one estimates.json per benchmark id; keep those written
   # by this run only.
-  python3 "$root/scripts/bench/criterion_table.py" "$CARGO_TARGET_DIR/criterion" "$stamp" >"$frag"
+  {
+    python3 "$root/scripts/bench/criterion_table.py" "$CARGO_TARGET_DIR/criterion" "$stamp"
+    echo
+    echo "### Paired rounds (same binary, same run)"
+    echo
+    cat "$paired"
+  } >"$frag"
 }
 
 . "$root/scripts/bench/sections.sh"

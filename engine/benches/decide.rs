@@ -11,9 +11,11 @@
 //! (`engine_decision_only` shows the decision alone, without writing the
 //! headers):
 //! - engine: read Origin / Access-Control-Request-* from its `HeaderMap`,
-//!   decide, and hand each response header (name, borrowed value, or the
-//!   requested-headers value formatted into a reused buffer) to the
-//!   response, as a server does; the request is borrowed.
+//!   decide, and produce the response's CORS headers as one batch (names,
+//!   borrowed values, the requested-headers value formatted into a reused
+//!   buffer), handed over once, as the edge worker does; the request is
+//!   borrowed. `engine_each_header` hands each header to an opaque consumer
+//!   as it comes instead (one `black_box` per header), for context.
 //! - tower-http: the equivalent policy (an origin predicate over the same
 //!   exact origins and prefix/suffix patterns, the same methods, the three
 //!   requested header names since it has no header patterns, expose
@@ -151,20 +153,46 @@ fn engine_request(req: &http::Request<()>) -> Request<'_> {
     request
 }
 
-/// Decides and hands each response header to the response as a server
-/// sets it (the worker calls `Headers.set(name, value)`, an `http` server
-/// inserts into its `HeaderMap`): values borrowed where they already exist,
-/// the one formatted value (`Access-Control-Allow-Headers`) written into
-/// the reused `scratch` first. Returns the status and the number of
-/// headers.
+/// Decides and produces the response's CORS headers as one batch, the way
+/// the edge worker sets them (one call across to JavaScript for all of
+/// them) and the way an `http` server extends its `HeaderMap`: names, values
+/// borrowed where they already exist, and the one formatted value
+/// (`Access-Control-Allow-Headers`) written into the reused `scratch`. The
+/// batch is handed over once, at the end. Returns the status and the number
+/// of headers.
 fn engine_decide(
     compiled: &Compiled,
     req: &http::Request<()>,
     scratch: &mut String,
 ) -> (u16, usize) {
     let decision = compiled.decide(&engine_request(req));
+    scratch.clear();
+    // `None`: the formatted value, which is in `scratch`.
+    let mut batch: [(&str, Option<&str>); 8] = [("", None); 8];
     let mut n = 0;
     // Internal iteration: `Headers` walks its slots in straight-line code.
+    decision.headers().for_each(|(name, value)| {
+        let text = value.as_str();
+        if text.is_none() {
+            let _ = value.write_to(scratch);
+        }
+        batch[n] = (name, text);
+        n += 1;
+    });
+    black_box((&batch[..n], scratch.as_str()));
+    (decision.status(), n)
+}
+
+/// [`engine_decide`], but each header is handed to an opaque consumer as it
+/// comes (one `black_box` per header, as a server calling a setter that the
+/// compiler cannot see into would): the same work plus what that costs.
+fn engine_decide_each(
+    compiled: &Compiled,
+    req: &http::Request<()>,
+    scratch: &mut String,
+) -> (u16, usize) {
+    let decision = compiled.decide(&engine_request(req));
+    let mut n = 0;
     decision.headers().for_each(|(name, value)| {
         match value.as_str() {
             Some(text) => black_box((name, text)),
@@ -199,8 +227,15 @@ fn bench<M: Measurement + 'static>(c: &mut Criterion<M>) {
                     (d.status(), d.matched_rule())
                 })
             });
+            assert_eq!(
+                engine_decide_each(&compiled, &req, &mut scratch),
+                (200, want_headers)
+            );
             group.bench_function(format!("engine/{n}"), |b| {
                 b.iter(|| engine_decide(&compiled, black_box(&req), &mut scratch))
+            });
+            group.bench_function(format!("engine_each_header/{n}"), |b| {
+                b.iter(|| engine_decide_each(&compiled, black_box(&req), &mut scratch))
             });
 
             let noop = service_fn(|_req: http::Request<()>| async {
@@ -236,6 +271,101 @@ fn bench<M: Measurement + 'static>(c: &mut Criterion<M>) {
 
 #[path = "support/cpu_time.rs"]
 mod cpu_time;
+#[path = "support/paired.rs"]
+mod paired;
+
+/// Requests built (untimed) per timed batch of tower-http calls.
+const TOWER_BATCH: u64 = 128;
+
+/// Paired rounds (see support/paired.rs) of the engine (with headers and
+/// decision only) and tower-http on every case; returns a Markdown table.
+fn paired_table(rounds: usize) -> String {
+    use paired::{Contender, measure, median, time_loop};
+    let mut out = String::new();
+    out.push_str(&format!(
+        "Paired rounds: {rounds} rounds per case; in each, the three contenders run back to back \
+         for about 2 ms each (rotating which goes first), and the ratio is taken within the round. \
+         Medians over the rounds; ratio ranges are the lowest and highest round.\n\n"
+    ));
+    out.push_str("| case | engine | engine_decision_only | tower_http | tower-http / engine | tower-http / decision only |\n");
+    out.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    for (kind, preflight) in [("preflight", true), ("actual", false)] {
+        for n in SIZES {
+            let compiled = Compiled::new(&config(n), Dialect::S3).expect("valid bench config");
+            let req = http_request(n, preflight);
+            let mut scratch = String::with_capacity(1024);
+            let noop = service_fn(|_req: http::Request<()>| async {
+                Ok::<_, Infallible>(http::Response::new(Empty::<Bytes>::new()))
+            });
+            let mut svc = tower_layer(n).layer(noop);
+            let mut requests: Vec<http::Request<()>> = Vec::new();
+            let mut responses = Vec::new();
+            let mut contenders = [
+                Contender {
+                    name: "engine",
+                    run: Box::new(|iters| {
+                        time_loop(iters, || {
+                            engine_decide(&compiled, black_box(&req), &mut scratch)
+                        })
+                    }),
+                },
+                Contender {
+                    name: "engine_decision_only",
+                    run: Box::new(|iters| {
+                        time_loop(iters, || {
+                            let d = compiled.decide(black_box(&engine_request(&req)));
+                            (d.status(), d.matched_rule())
+                        })
+                    }),
+                },
+                Contender {
+                    name: "tower_http",
+                    run: Box::new(|iters| {
+                        // As criterion's `iter_batched`: requests built and
+                        // responses dropped outside the timed part, in
+                        // batches small enough to stay in cache (criterion's
+                        // are larger: this favours tower-http, if anything).
+                        let mut took = Duration::ZERO;
+                        let mut left = iters;
+                        while left > 0 {
+                            let batch = left.min(TOWER_BATCH);
+                            left -= batch;
+                            requests.extend((0..batch).map(|_| http_request(n, preflight)));
+                            let start = std::time::Instant::now();
+                            for req in requests.drain(..) {
+                                responses.push(svc.call(req).now_or_never().unwrap().unwrap());
+                            }
+                            took += start.elapsed();
+                            responses.clear();
+                        }
+                        took
+                    }),
+                },
+            ];
+            let names: Vec<&str> = contenders.iter().map(|c| c.name).collect();
+            assert_eq!(names, ["engine", "engine_decision_only", "tower_http"]);
+            let ns = measure(&mut contenders, rounds, Duration::from_millis(2));
+            let column = |i: usize| -> Vec<f64> { ns.iter().map(|r| r[i]).collect() };
+            let ratio = |i: usize| -> Vec<f64> { ns.iter().map(|r| r[2] / r[i]).collect() };
+            let (mut full, mut decision) = (ratio(0), ratio(1));
+            let range = |v: &[f64]| {
+                let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = v.iter().copied().fold(0.0, f64::max);
+                format!("{lo:.1}–{hi:.1}")
+            };
+            let (full_range, decision_range) = (range(&full), range(&decision));
+            out.push_str(&format!(
+                "| `{kind}/{n}` | {:.1} ns | {:.1} ns | {:.1} ns | **{:.1}x** ({full_range}) | **{:.1}x** ({decision_range}) |\n",
+                median(&mut column(0)),
+                median(&mut column(1)),
+                median(&mut column(2)),
+                median(&mut full),
+                median(&mut decision),
+            ));
+        }
+    }
+    out
+}
 
 fn main() {
     // `BUCKETCORS_BENCH_CLOCK=cpu`: thread CPU time instead of wall time
@@ -250,5 +380,16 @@ fn main() {
         let mut c = Criterion::default().configure_from_args();
         bench(&mut c);
         c.final_summary();
+    }
+    // `BUCKETCORS_BENCH_PAIRED=FILE`: also run paired rounds and write
+    // their table to FILE (scripts/bench.sh puts it in the report).
+    if let Some(path) = std::env::var_os("BUCKETCORS_BENCH_PAIRED") {
+        let rounds = std::env::var("BUCKETCORS_BENCH_PAIRED_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(101);
+        let table = paired_table(rounds);
+        print!("{table}");
+        std::fs::write(&path, table).expect("write the paired-rounds table");
     }
 }
