@@ -276,7 +276,7 @@ impl<'c, 'r> Decision<'c, 'r> {
 
 /// Iterator over a decision's response headers: `(name, value)` pairs,
 /// names in canonical case. Never allocates: which headers are present is
-/// resolved when it is created (one bit per [`Slot`]), so each step takes
+/// resolved when it is created (one bit per header slot), so each step takes
 /// the lowest remaining bit and reads its value.
 #[derive(Debug, Clone)]
 pub struct Headers<'d> {

@@ -153,7 +153,7 @@ impl EdgeRecord {
     /// validity included), so a corrupted record is never served.
     ///
     /// The worker calls this, so it uses a small JSON reader of its own
-    /// ([`json`], [`shape`]) rather than serde's deserializers, which made
+    /// (`json`, `shape`) rather than serde's deserializers, which made
     /// up a large part of the worker's wasm; it accepts what the serde types
     /// would (the tests below compare the two).
     pub fn from_json(text: &str) -> Result<EdgeRecord, EdgeRecordError> {

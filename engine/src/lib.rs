@@ -38,6 +38,14 @@
 //!   order; [`header_value`] and [`error_body`] produce values lazily;
 //! - [`canonical`](mod@canonical): what "same meaning" means, for revisions and duplicates.
 //!
+//! ## Unsafe code
+//!
+//! One function: [`request::header_text`] (and the response writer that
+//! shares it) turns bytes it has just checked to be ASCII into a `&str`
+//! without `std::str::from_utf8`'s second pass, which on a preflight's
+//! short header values cost as much as the rest of the decision. The crate
+//! denies `unsafe` everywhere else.
+//!
 //! ```
 //! use bucketcors_engine::{Compiled, Dialect, Request, format};
 //! let config = format::parse_any(

@@ -330,6 +330,23 @@ fn check_decision(compiled: &Compiled, input: &Input, valid: Option<&CorsConfig>
     let bound = 2 * (config_bytes + request_bytes) + 1024;
     assert!(total <= bound, "headers {total} bytes > {bound}");
 
+    // Access-Control-Allow-Headers is spec section 3's plain definition of
+    // the request's value (the writer has a word-at-a-time path).
+    if let Some((_, written)) = headers
+        .iter()
+        .find(|(n, _)| *n == "Access-Control-Allow-Headers")
+    {
+        let plain: Vec<String> = request
+            .request_headers
+            .unwrap_or_default()
+            .split(',')
+            .map(|n| n.trim_matches([' ', '\t']))
+            .filter(|n| !n.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        assert_eq!(*written, plain.join(", "), "Access-Control-Allow-Headers");
+    }
+
     // Deterministic.
     let again: Vec<(&str, String)> = compiled
         .decide(&request)

@@ -38,7 +38,7 @@
 //! that is what users have at hand; [`parse_document`] also reports the
 //! manifest's `spec.backend.provider` as the document's [`Dialect`].
 //!
-//! The parsers and [`print`] need the crate's `formats` feature (on by
+//! The parsers and [`print()`] need the crate's `formats` feature (on by
 //! default; it brings quick-xml and serde_yaml). Without it, which is how the
 //! edge worker builds, this module keeps [`Format`], [`losses`] and
 //! [`print_provider_xml`], which validation uses for the providers' size
@@ -260,7 +260,7 @@ pub fn print(config: &CorsConfig, format: Format) -> String {
 }
 
 /// Prints `config` as `dialect`'s own XML document: exactly the body of the
-/// provider's PutBucketCors. Unlike [`print`] it names no other format, so a
+/// provider's PutBucketCors. Unlike [`print()`] it names no other format, so a
 /// caller that only needs the provider document (validation's size limit, on
 /// the edge too) does not link the YAML and JSON printers.
 pub fn print_provider_xml(config: &CorsConfig, dialect: Dialect) -> String {
