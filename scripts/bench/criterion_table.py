@@ -86,11 +86,20 @@ def main():
     print()
     if rows:
         print("Same case, same run: bucketcors engine against tower-http's `CorsLayer` (equivalent policy, no-op inner service).")
+        print("`bucketcors` is the full answer (decision and response headers); the decision alone")
+        print("is the `engine_decision_only` benchmark of the same case, when there is one.")
         print()
-        print("| case | bucketcors | tower-http | tower-http / bucketcors |")
-        print("| --- | ---: | ---: | ---: |")
+        print("| case | bucketcors | tower-http | tower-http / bucketcors | decision only | tower-http / decision only |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for key, ours, peer in rows:
-            print(f"| `{key}` | {fmt_ns(ours)} | {fmt_ns(peer)} | {peer / ours:.1f}x |")
+            kind, _, size = key.rpartition("/")
+            decision = results.get(f"{kind}/engine_decision_only/{size}")
+            extra = (
+                f"{fmt_ns(decision[0])} | {peer / decision[0]:.1f}x"
+                if decision
+                else "– | –"
+            )
+            print(f"| `{key}` | {fmt_ns(ours)} | {fmt_ns(peer)} | {peer / ours:.1f}x | {extra} |")
     else:
         print("No benchmark pairs of the same case were found (ids naming `bucketcors`/`engine` and `tower-http`).")
 
