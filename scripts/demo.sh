@@ -191,6 +191,9 @@ check edge GET /hello.txt https://evil.example
 printf '\n%-6s|%-42s|%-28s|%-30s|%-30s|%s\n' where request origin "expected (bucketcors eval)" "got" ""
 printf '%s\n' "------+------------------------------------------+----------------------------+------------------------------+------------------------------+----"
 printf '%s\n' "${rows[@]}"
+echo "(bucket rows: Garage is a real S3 server, not the spec, so only the decision is"
+echo " compared there: allowed with the origin, or refused. Garage puts headers of its"
+echo " own, such as Access-Control-Allow-Origin: *, on its error responses.)"
 
 # The body of the GET through the edge is the object in Garage.
 curl -s -H "Host: $edge_host" -H "Origin: https://app.example.com" "$edge_url/hello.txt" >"$work/got.txt"
