@@ -35,14 +35,8 @@ if [ "$#" -gt 0 ]; then sections=("$@"); else sections=("${all_sections[@]}"); f
 work="$(mktemp -d -t bucketcors-bench.XXXXXX)"
 out="$root/docs/benchmarks.md"
 pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; done
-  declare -F garage_stop >/dev/null && garage_stop
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+. "$root/scripts/bench/sections.sh"
+trap stop_started EXIT INT TERM
 
 say() { echo "bench: $*" >&2; }
 failed=()
@@ -95,8 +89,6 @@ bench_engine() {
     cat "$paired"
   } >"$frag"
 }
-
-. "$root/scripts/bench/sections.sh"
 
 # ---------------------------------------------------------------- document
 title() {

@@ -39,18 +39,11 @@ secs="${WRK_SECONDS:-10}" rounds="${WRK_ROUNDS:-5}" kinds=(${EDGE_KINDS:-get pre
 
 work="$(mktemp -d -t bucketcors-edge-compare.XXXXXX)"
 pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; done
-  declare -F garage_stop >/dev/null && garage_stop
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+. "$root/scripts/bench/sections.sh"
+trap stop_started EXIT INT TERM
 say() { echo "edge-compare: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-. "$root/scripts/bench/sections.sh"
 command -v wrk >/dev/null || die "wrk is missing: apt-get install wrk"
 if [ -n "${BUCKETCORS_BIN:-}" ]; then bc="$BUCKETCORS_BIN"; else ensure_bucketcors || die "building bucketcors failed"; fi
 for b in "${builds[@]}"; do

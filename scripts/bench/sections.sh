@@ -1,10 +1,17 @@
-# Benchmark sections of scripts/bench.sh (sourced by it; uses its $root,
+# Benchmark sections of scripts/bench.sh (sourced by it and by bench/edge-compare.sh; uses their $root,
 # $work, $pids, say). Each bench_NAME FRAGMENT writes Markdown to FRAGMENT
 # and returns non-zero when it could not measure.
 
 # ---------------------------------------------------------------- shared
-# Components are started once, on first use, and stopped by bench.sh's
-# cleanup.
+# Components are started once, on first use, and stopped by stop_started,
+# which the sourcing script traps on exit.
+stop_started() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; done
+  declare -F garage_stop >/dev/null && garage_stop
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+  rm -rf "$work"
+}
 bc=""
 ensure_bucketcors() {
   [ -n "$bc" ] && return 0
