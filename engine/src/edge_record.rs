@@ -21,6 +21,9 @@ use crate::model::Dialect;
 use crate::ruleset::RuleSet;
 
 mod json;
+#[cfg(any(test, feature = "serde-reference"))]
+#[doc(hidden)]
+pub mod serde_reference;
 mod shape;
 
 /// The record format this crate writes and reads.

@@ -27,7 +27,8 @@
 //! This file depends only on the engine, serde and serde_json (all of which
 //! the engine depends on), so an engine test can include it unchanged.
 
-use bucketcors_engine::edge_record::{EdgeRecord, EdgeRecordError};
+use bucketcors_engine::edge_record::EdgeRecord;
+use bucketcors_engine::edge_record::serde_reference::reference;
 use bucketcors_engine::{CorsConfig, Dialect, Rule, RuleSet, revision};
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -196,33 +197,6 @@ fn plain_rule(value: &Json) -> Option<Rule> {
             Some(v) => Some(v.as_u64()?),
         },
     })
-}
-
-/// What `EdgeRecord::from_json` did before the hand-written reader: the
-/// serde types (unknown fields refused), then the rule set's own checks.
-pub fn reference(text: &str) -> Result<EdgeRecord, EdgeRecordError> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase", deny_unknown_fields)]
-    struct Wire {
-        format: u32,
-        origin_url: String,
-        dialect: Dialect,
-        #[serde(default)]
-        rule_set: Option<Json>,
-    }
-    let wire: Wire =
-        serde_json::from_str(text).map_err(|e| EdgeRecordError::Json(e.to_string()))?;
-    if wire.format != bucketcors_engine::edge_record::FORMAT {
-        return Err(EdgeRecordError::Format(wire.format));
-    }
-    let rule_set = match wire.rule_set {
-        None | Some(Json::Null) => None,
-        Some(value) => Some(
-            RuleSet::from_json(&value.to_string())
-                .map_err(|e| EdgeRecordError::RuleSet(e.to_string()))?,
-        ),
-    };
-    EdgeRecord::new(wire.origin_url, wire.dialect, rule_set)
 }
 
 #[cfg(test)]

@@ -239,36 +239,10 @@ mod tests {
     //! swapped for every JSON type and for edge-case numbers) must get the
     //! same verdict, and the same record when accepted.
 
-    use serde::Deserialize;
     use serde_json::{Value as Json, json};
 
     use super::*;
-
-    /// What `EdgeRecord::from_json` did before this reader.
-    fn reference(text: &str) -> Result<EdgeRecord, EdgeRecordError> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase", deny_unknown_fields)]
-        struct Wire {
-            format: u32,
-            origin_url: String,
-            dialect: Dialect,
-            #[serde(default)]
-            rule_set: Option<Json>,
-        }
-        let wire: Wire =
-            serde_json::from_str(text).map_err(|e| EdgeRecordError::Json(e.to_string()))?;
-        if wire.format != FORMAT {
-            return Err(EdgeRecordError::Format(wire.format));
-        }
-        let rule_set = match wire.rule_set {
-            None | Some(Json::Null) => None,
-            Some(value) => Some(
-                RuleSet::from_json(&value.to_string())
-                    .map_err(|e| EdgeRecordError::RuleSet(e.to_string()))?,
-            ),
-        };
-        EdgeRecord::new(wire.origin_url, wire.dialect, rule_set)
-    }
+    use crate::edge_record::serde_reference::reference;
 
     fn records() -> Vec<String> {
         let s3 = CorsConfig {
