@@ -8,7 +8,7 @@ export BUCKETCORS_CACHE="${BUCKETCORS_CACHE:-$HOME/.cache/bucketcors}"
 mkdir -p "$BUCKETCORS_CACHE"
 
 # Order: quick system packages first, the long cargo builds last.
-order=(chromium helm worker-tools garage)
+order=(chromium helm controlplane worker-tools garage)
 for name in "${order[@]}"; do
   script="$here/install/$name.sh"
   if [ ! -f "$script" ]; then

