@@ -58,6 +58,7 @@ pub const DEFAULT_RESYNC: Duration = Duration::from_secs(5 * 60);
     printcolumn = r#"{"name":"Rules","type":"integer","jsonPath":".status.ruleCount","description":"Number of rules applied to the bucket"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status","description":"The bucket holds the rules (and the edge serves them when enabled)"}"#,
     printcolumn = r#"{"name":"Edge","type":"string","jsonPath":".status.conditions[?(@.type==\"EdgePublished\")].reason","description":"Edge publication state"}"#,
+    printcolumn = r#"{"name":"Revision","type":"string","priority":1,"jsonPath":".status.appliedRevision","description":"Revision (content hash) of the rules the bucket holds; shown by kubectl get -o wide"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[x_kube(validation = kube::core::Rule::new(
@@ -254,10 +255,7 @@ pub struct EdgeSpec {
     /// Host names the worker serves this bucket on (lower-case DNS names such
     /// as `assets.example.com`; no scheme, port or path).
     #[serde(default)]
-    #[schemars(length(max = 32))]
-    #[x_kube(validation = kube::core::Rule::new(
-        "self.all(h, size(h) <= 253 && h.matches('^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$'))"
-    ).message("each spec.edge.hosts entry must be a lower-case DNS host name such as assets.example.com (no scheme, port, path or '*')"))]
+    #[schemars(schema_with = "schema::edge_hosts")]
     pub hosts: Vec<String>,
     /// Optional path prefix under those hosts (for example `/assets`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
