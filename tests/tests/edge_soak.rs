@@ -144,7 +144,7 @@ async fn drive(edge: &Arc<Edge>, count: u64, make: fn(u64, u64) -> (String, Prob
     for worker in 0..CONCURRENCY {
         let (edge, sent) = (edge.clone(), sent.clone());
         tasks.push(tokio::spawn(async move {
-            let mut random = Random(0x9e37_79b9_7f4a_7c15 ^ (worker + 1) * 0x1234_5678);
+            let mut random = Random(0x9e37_79b9_7f4a_7c15 ^ ((worker + 1) * 0x1234_5678));
             loop {
                 let i = sent.fetch_add(1, Ordering::Relaxed);
                 if i >= count {
