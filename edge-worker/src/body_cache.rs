@@ -53,6 +53,11 @@ thread_local! {
     static PASS: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
 }
 
+/// How many keys the pass memory holds.
+pub fn remembered() -> usize {
+    PASS.with(|pass| pass.borrow().len())
+}
+
 /// True when `key`'s last origin answer was not storable, less than the
 /// body-cache TTL ago: the request passes the cache by.
 pub fn recently_uncacheable(key: &str, now_ms: f64) -> bool {

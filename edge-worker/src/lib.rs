@@ -48,6 +48,7 @@ pub mod preflight;
 pub mod route_table;
 pub mod routing;
 pub mod settings;
+pub mod stats;
 pub mod withheld;
 
 use std::rc::Rc;
@@ -71,6 +72,7 @@ const CACHE_HEADER: &str = "x-bucketcors-cache";
 
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
+    stats::count_request();
     let settings = Settings::for_isolate(&env);
     let raw_url = req.url();
     let url = routing::RequestUrl::parse(&raw_url);
