@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod browser_cors;
 pub mod cli;
+pub mod cluster;
 pub mod edge_kv;
 pub mod fault_proxy;
 pub mod finalizer;

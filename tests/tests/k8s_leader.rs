@@ -1,0 +1,170 @@
+//! Leader election against a real control plane: several operator
+//! processes (each playing a pod of the chart's Deployment, with its
+//! ServiceAccount token) share one Lease in the release namespace.
+//!
+//! Exactly one reconciles, shown two ways that do not depend on the
+//! operator's own word: the Lease's holder as the API server stores it, and
+//! the writes Garage itself counted (`PutBucketCors`). SIGKILL of the
+//! leader hands over within the lease duration (15 s, client-go's default
+//! and the operator's); SIGTERM releases the Lease at once, so the next
+//! candidate takes over without waiting the lease out. Every edit of the
+//! rules is exactly one write at Garage: at no moment do two processes write.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use bucketcors_testkit::garage::Garage;
+use support::cluster::{Cluster, Operator, RELEASE, RELEASE_NS};
+
+const NS: &str = "team-b";
+const BUCKET: &str = "lead-site";
+/// The operator's lease duration (`LeaseSettings::new`) and retry period.
+const LEASE: Duration = Duration::from_secs(15);
+const RETRY: Duration = Duration::from_secs(2);
+
+fn holder(cluster: &Cluster) -> Option<String> {
+    let lease = cluster.get("lease", RELEASE_NS, &format!("{RELEASE}-leader"))?;
+    lease["spec"]["holderIdentity"]
+        .as_str()
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned)
+}
+
+fn manifest(garage: &Garage, origin: &str) -> String {
+    format!(
+        "apiVersion: bucketcors.dev/v1alpha1
+kind: BucketCors
+metadata:
+  name: site
+  namespace: {NS}
+spec:
+  backend:
+    provider: s3
+    bucket: {BUCKET}
+    endpoint: {}
+    region: garage
+    pathStyle: true
+    credentialsSecretRef:
+      name: garage-credentials
+  rules:
+    - allowedOrigins: [\"{origin}\"]
+      allowedMethods: [GET]
+  resyncInterval: 2s
+",
+        garage.endpoint()
+    )
+}
+
+fn puts(garage: &Garage) -> u64 {
+    garage
+        .s3_request_count("PutBucketCors")
+        .expect("Garage metrics")
+}
+
+/// Applies an edit and waits until Garage holds it; returns the writes
+/// Garage counted for it.
+fn edit(cluster: &Cluster, garage: &Garage, origin: &str) -> u64 {
+    let before = puts(garage);
+    cluster.apply(&manifest(garage, origin));
+    cluster.wait_for(
+        &format!("Garage to hold {origin}"),
+        Duration::from_secs(60),
+        || (puts(garage) > before).then_some(()),
+    );
+    // Two resync periods more: a second writer would have written by now.
+    std::thread::sleep(2 * RETRY + Duration::from_secs(1));
+    puts(garage) - before
+}
+
+fn reconciles(operator: &Operator) -> u64 {
+    operator
+        .metrics()
+        .lines()
+        .find_map(|l| l.strip_prefix("bucketcors_reconciles_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn exactly_one_replica_reconciles_and_leadership_moves_on_kill_and_on_term() {
+    let garage = Garage::start(&[BUCKET]).unwrap_or_else(|e| panic!("Garage must run: {e}"));
+    let cluster = Cluster::install(&[]);
+    cluster.kubectl(&["create", "namespace", NS]);
+    cluster.apply(&format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: garage-credentials\n  namespace: {NS}\nstringData:\n  accessKeyId: {}\n  secretAccessKey: {}\n",
+        garage.key().access_key_id,
+        garage.key().secret_access_key
+    ));
+
+    let mut a = Operator::start(&cluster, "bucketcors-a");
+    cluster.wait_for("a to take the Lease", Duration::from_secs(60), || {
+        (holder(&cluster)? == a.identity).then_some(())
+    });
+    let mut b = Operator::start(&cluster, "bucketcors-b");
+    // b is up (its metrics answer) and standing by.
+    cluster.wait_for("b's endpoint", Duration::from_secs(30), || {
+        b.metrics()
+            .contains("bucketcors_reconciles_total")
+            .then_some(())
+    });
+
+    assert_eq!(
+        edit(&cluster, &garage, "https://one.example"),
+        1,
+        "one write for the first apply"
+    );
+    cluster.wait_condition(NS, "site", "Ready", "True", None, Duration::from_secs(30));
+    assert_eq!(holder(&cluster).as_deref(), Some("bucketcors-a"));
+    assert!(reconciles(&a) >= 2, "the leader reconciles (and resyncs)");
+    assert_eq!(reconciles(&b), 0, "the standby reconciles nothing");
+
+    // SIGKILL: nothing is released; b takes over once the lease runs out.
+    a.kill();
+    let killed = Instant::now();
+    cluster.wait_for("b to take the Lease", LEASE + 4 * RETRY, || {
+        (holder(&cluster)? == b.identity).then_some(())
+    });
+    let handover = killed.elapsed();
+    eprintln!("handover after SIGKILL: {handover:?} (lease {LEASE:?})");
+    assert!(
+        handover <= LEASE + 2 * RETRY,
+        "handover within the lease duration: {handover:?}"
+    );
+    assert_eq!(
+        edit(&cluster, &garage, "https://two.example"),
+        1,
+        "one writer after the handover"
+    );
+
+    // SIGTERM: b releases the Lease; c takes it at its next retry.
+    let mut c = Operator::start(&cluster, "bucketcors-c");
+    cluster.wait_for("c's endpoint", Duration::from_secs(30), || {
+        c.metrics()
+            .contains("bucketcors_reconciles_total")
+            .then_some(())
+    });
+    assert_eq!(reconciles(&c), 0, "c stands by while b leads");
+    let term = Instant::now();
+    let status = b.terminate();
+    assert!(
+        status.success(),
+        "SIGTERM is a clean exit ({status}):\n{}",
+        b.log()
+    );
+    cluster.wait_for("c to take the released Lease", LEASE, || {
+        (holder(&cluster)? == c.identity).then_some(())
+    });
+    let released = term.elapsed();
+    eprintln!("handover after SIGTERM: {released:?}");
+    assert!(
+        released < LEASE / 2,
+        "a released Lease is taken without waiting it out: {released:?}"
+    );
+    assert_eq!(
+        edit(&cluster, &garage, "https://three.example"),
+        1,
+        "one writer after the release"
+    );
+    assert!(c.terminate().success());
+}

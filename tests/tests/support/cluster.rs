@@ -1,0 +1,328 @@
+//! The operator installed into a real Kubernetes control plane, as a user
+//! installs it, and run as a local process in place of its pod.
+//!
+//! [`Cluster::install`] starts the testkit's `ControlPlane` (etcd and
+//! kube-apiserver), creates the release namespace and runs `helm install` of
+//! `charts/bucketcors` (CRD, ServiceAccount, RBAC, Deployment). There is no
+//! kubelet, so the Deployment's pod never starts; [`Operator::start`] plays
+//! that pod with the testkit's `LocalPod`: `bucketcors run` with the
+//! container's own arguments and environment, resolved as the kubelet would,
+//! authenticated with a token of the Deployment's ServiceAccount. RBAC is
+//! therefore exactly what the chart grants. Only `--listen-addr` is moved to
+//! a free loopback port.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use bucketcors_testkit::controlplane::ControlPlane;
+use bucketcors_testkit::pod::LocalPod;
+use bucketcors_testkit::scratch;
+use bucketcors_testkit::tools::workspace_root;
+use serde_json::Value;
+
+use super::cli::bucketcors_bin;
+
+/// The namespace the chart is installed into.
+pub const RELEASE_NS: &str = "bucketcors-system";
+/// The Helm release name; the chart's resources are called `bucketcors`.
+pub const RELEASE: &str = "bucketcors";
+
+/// A control plane with the chart installed.
+pub struct Cluster {
+    /// The control plane (admin access through its kubeconfig).
+    pub plane: ControlPlane,
+}
+
+impl Cluster {
+    /// Starts a control plane and installs the chart with `helm install`,
+    /// passing `helm_args` (for example `--set`, `-f FILE`) through.
+    pub fn install(helm_args: &[&str]) -> Cluster {
+        let plane = ControlPlane::start()
+            .unwrap_or_else(|e| panic!("the control plane must run for this test: {e}"));
+        eprintln!("control plane ready in {:?}", plane.started_in());
+        let cluster = Cluster { plane };
+        cluster.kubectl(&["create", "namespace", RELEASE_NS]);
+        let chart = workspace_root().join("charts/bucketcors");
+        let mut helm = cluster.plane.helm().expect("helm is installed");
+        helm.args(["install", RELEASE])
+            .arg(&chart)
+            .args(["--namespace", RELEASE_NS])
+            .args(helm_args);
+        let out = helm.output().expect("helm runs");
+        assert!(
+            out.status.success(),
+            "helm install failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        cluster.kubectl(&[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/bucketcors.bucketcors.dev",
+        ]);
+        cluster
+    }
+
+    /// `kubectl ARGS` as the admin; panics with kubectl's error when it fails.
+    pub fn kubectl(&self, args: &[&str]) -> String {
+        self.plane
+            .kubectl_ok(args)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `kubectl ARGS` as the admin: `(success, stdout, stderr)`.
+    pub fn kubectl_raw(&self, args: &[&str]) -> (bool, String, String) {
+        let out = self
+            .plane
+            .kubectl()
+            .args(args)
+            .output()
+            .expect("kubectl runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// `kubectl apply -f -` of `manifest` (YAML or JSON), as a team would;
+    /// kubectl's output.
+    pub fn apply(&self, manifest: &str) -> String {
+        let (ok, stdout, stderr) = self.apply_raw(manifest);
+        assert!(
+            ok,
+            "kubectl apply failed:\n{stderr}\n--- manifest:\n{manifest}"
+        );
+        stdout
+    }
+
+    /// `kubectl apply -f -`: `(success, stdout, stderr)`.
+    pub fn apply_raw(&self, manifest: &str) -> (bool, String, String) {
+        use std::io::Write;
+        let mut child = self
+            .plane
+            .kubectl()
+            .args(["apply", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(manifest.as_bytes())
+            .expect("write the manifest");
+        let out = child.wait_with_output().expect("kubectl finishes");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// `kubectl get KIND NAME -n NS -o json` (no `-n` when `namespace` is
+    /// empty: cluster-scoped), or `None` when it does not exist.
+    pub fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<Value> {
+        let mut args = vec!["get", kind, name, "-o", "json"];
+        if !namespace.is_empty() {
+            args.extend(["-n", namespace]);
+        }
+        let (ok, stdout, stderr) = self.kubectl_raw(&args);
+        if !ok {
+            assert!(
+                stderr.contains("NotFound"),
+                "kubectl get {kind} {name}: {stderr}"
+            );
+            return None;
+        }
+        Some(serde_json::from_str(&stdout).expect("kubectl prints JSON"))
+    }
+
+    /// The condition `type_` of BucketCors `namespace/name`, when present.
+    pub fn condition(&self, namespace: &str, name: &str, type_: &str) -> Option<Value> {
+        let object = self.get("bucketcors", namespace, name)?;
+        object["status"]["conditions"]
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == type_)
+            .cloned()
+    }
+
+    /// Waits until `probe` returns `Some`, polling every 250 ms.
+    #[track_caller]
+    pub fn wait_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut probe: impl FnMut() -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(value) = probe() {
+                return value;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for {what}"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Waits for condition `type_` of `namespace/name` to have `status`
+    /// (and, when given, `reason`); returns the condition.
+    #[track_caller]
+    pub fn wait_condition(
+        &self,
+        namespace: &str,
+        name: &str,
+        type_: &str,
+        status: &str,
+        reason: Option<&str>,
+        timeout: Duration,
+    ) -> Value {
+        let what = format!("{namespace}/{name} {type_}={status} {reason:?}");
+        self.wait_for(&what, timeout, || {
+            let c = self.condition(namespace, name, type_)?;
+            (c["status"] == status && reason.is_none_or(|r| c["reason"] == r)).then_some(c)
+        })
+    }
+}
+
+/// The chart's operator pod, played by a local `bucketcors run` process.
+pub struct Operator {
+    child: Option<Child>,
+    log: PathBuf,
+    /// The pod name this process plays (its Lease identity).
+    pub identity: String,
+    /// Where its /healthz, /readyz and /metrics answer.
+    pub listen: String,
+}
+
+impl Operator {
+    /// Starts `bucketcors run` as pod `identity` of the chart's Deployment.
+    pub fn start(cluster: &Cluster, identity: &str) -> Operator {
+        let mut pod = LocalPod::of_deployment(
+            cluster.plane.kubeconfig(),
+            RELEASE_NS,
+            RELEASE,
+            identity,
+            cluster.plane.dir(),
+        )
+        .unwrap_or_else(|e| panic!("playing the chart's operator pod: {e}"));
+        let [port] = scratch::free_ports().expect("a free port");
+        let listen = format!("127.0.0.1:{port}");
+        pod.set_arg("--listen-addr=", &listen);
+        let log = cluster.plane.dir().join(format!("operator-{identity}.log"));
+        let file = std::fs::File::create(&log).expect("operator log");
+        let child = pod
+            .command(&bucketcors_bin())
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().expect("log"))
+            .stderr(file)
+            .spawn()
+            .expect("bucketcors run starts");
+        Operator {
+            child: Some(child),
+            log,
+            identity: identity.to_string(),
+            listen,
+        }
+    }
+
+    /// Everything the process logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The log file's path.
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
+    /// Sends a signal (`TERM`, `KILL`, `STOP`, `CONT`).
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} {pid}");
+    }
+
+    /// Waits up to `timeout` for the process to exit.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        let child = self.child.as_mut()?;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, then the exit status (the operator shuts down gracefully).
+    pub fn terminate(&mut self) -> ExitStatus {
+        self.signal("TERM");
+        self.wait_exit(Duration::from_secs(30)).unwrap_or_else(|| {
+            panic!(
+                "{} ignored SIGTERM for 30 s:\n{}",
+                self.identity,
+                self.log()
+            )
+        })
+    }
+
+    /// SIGKILL: the process dies without releasing anything.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// True while the process runs.
+    pub fn is_running(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(child) => matches!(child.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    /// `GET /metrics` of this process.
+    pub fn metrics(&self) -> String {
+        let addr: std::net::SocketAddr = self.listen.parse().expect("listen address");
+        let request = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        super::raw_http::send(addr, request.as_bytes(), Duration::from_secs(5))
+            .map(|r| r.text())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        if self.child.is_some() && std::thread::panicking() {
+            eprintln!(
+                "operator {} log ({}):\n{}",
+                self.identity,
+                self.log.display(),
+                tail(&self.log())
+            );
+        }
+        self.kill();
+    }
+}
+
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(60)..].join("\n")
+}
