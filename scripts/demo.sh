@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# The whole bucketcors pipeline on this machine, end to end:
+# The main job on this machine, end to end, as a user does it:
 #
-#   1. installs what is missing (Garage, the worker tool chain; cached under
-#      ~/.cache/bucketcors and ~/.cargo/bin, so a second run is quick),
-#   2. builds the `bucketcors` CLI and the edge worker,
-#   3. starts a real Garage (S3) and the local edge harness (the worker in
-#      workerd with a local Workers KV and a Cloudflare KV REST endpoint),
-#   4. applies demo/ with `bucketcors apply` (the reconcile core the operator
-#      uses), which writes the rules to the buckets and publishes them to the
-#      edge through the Cloudflare KV API,
-#   5. prints a table of live checks: preflights to the bucket and to the
+#   1. installs what is missing (Garage, the worker tool chain, helm and
+#      kubectl, kube-apiserver and etcd built from their Go modules; cached
+#      under ~/.cache/bucketcors and ~/.cargo/bin, so a second run is quick),
+#   2. builds the `bucketcors` binary and the edge worker,
+#   3. starts a real Garage (S3), the local edge harness (the worker in
+#      workerd with a local Workers KV and a Cloudflare KV REST endpoint) and
+#      a real Kubernetes control plane (etcd and kube-apiserver; no nodes),
+#   4. installs the chart with `helm install` (CRD, ServiceAccount, RBAC,
+#      Deployment) and runs the operator as the chart's pod would run: a
+#      local `bucketcors run` with the Deployment's arguments and a token of
+#      its ServiceAccount (there is no kubelet to run the pod),
+#   5. `kubectl apply -f demo/`, waits for Ready, prints `kubectl get
+#      bucketcors` and the Events, and shows the API server refusing a wrong
+#      manifest with the field named,
+#   6. prints a table of live checks: preflights to the bucket and to the
 #      edge for allowed and denied origins, and GETs through the edge, each
 #      compared with what `bucketcors eval` says the bucket's dialect answers,
-#   6. explains why a denied request is denied (`bucketcors eval`).
+#   7. explains why a denied request is denied (`bucketcors eval`), and shows
+#      that `bucketcors apply --dry-run` (the same sync core, no cluster)
+#      finds nothing left to change.
 #
 # Exits 0 when every check passed, and leaves nothing running.
 # Environment: BUCKETCORS_CACHE (tool cache), DEMO_KEEP=1 keeps the work
@@ -27,11 +35,22 @@ export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 
 work="$(mktemp -d -t bucketcors-demo.XXXXXX)"
 harness_pid=""
+operator_pid=""
+controlplane_pid=""
 
 # Everything started here is stopped here, whatever happens.
 cleanup() {
   local code=$?
   trap - EXIT INT TERM
+  if [ -n "$operator_pid" ] && kill -0 "$operator_pid" 2>/dev/null; then
+    kill -TERM "$operator_pid" 2>/dev/null || true
+    wait "$operator_pid" 2>/dev/null || true
+  fi
+  if [ -n "$controlplane_pid" ]; then
+    # Closing its input stops etcd and kube-apiserver and removes their directory.
+    exec {CONTROLPLANE[1]}>&- 2>/dev/null || true
+    wait "$controlplane_pid" 2>/dev/null || true
+  fi
   if [ -n "$harness_pid" ] && kill -0 "$harness_pid" 2>/dev/null; then
     kill -TERM "$harness_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$harness_pid" 2>/dev/null || break; sleep 0.1; done
@@ -56,13 +75,19 @@ die() { echo "demo: $*" >&2; exit 1; }
 
 # ------------------------------------------------------------ 1. install
 step "Installing what is missing (cached under $BUCKETCORS_CACHE)"
-for tool in garage worker-tools; do
+for tool in helm controlplane worker-tools garage; do
   script="$root/scripts/install/$tool.sh"
   [ -f "$script" ] || die "missing installer $script"
   echo "    $tool ..."
   t0=$SECONDS
-  # The installers print their own progress; keep their last line.
-  if ! bash "$script" >"$work/install-$tool.log" 2>&1; then
+  # The installers' progress goes to a log; a line every 30 s says they live.
+  bash "$script" >"$work/install-$tool.log" 2>&1 &
+  installer=$!
+  while kill -0 "$installer" 2>/dev/null; do
+    for _ in $(seq 30); do kill -0 "$installer" 2>/dev/null || break; sleep 1; done
+    kill -0 "$installer" 2>/dev/null && echo "      still installing $tool ($((SECONDS - t0)) s): $(tail -n 1 "$work/install-$tool.log" | cut -c1-100)"
+  done
+  if ! wait "$installer"; then
     tail -n 20 "$work/install-$tool.log" >&2
     die "installing $tool failed (log above)"
   fi
@@ -71,9 +96,10 @@ done
 command -v garage >/dev/null || die "garage is not on PATH after scripts/install/garage.sh"
 
 # ------------------------------------------------------------ 2. build
-step "Building the bucketcors CLI and the edge worker"
-cargo build -q -p bucketcors-operator --bin bucketcors
+step "Building bucketcors, the test kit's control-plane tools and the edge worker"
+cargo build -q -p bucketcors-operator --bin bucketcors -p bucketcors-testkit --bins
 bucketcors="$CARGO_TARGET_DIR/debug/bucketcors"
+local_pod="$CARGO_TARGET_DIR/debug/local-pod"
 "$root/scripts/build-worker.sh" >"$work/build-worker.log" 2>&1 || { tail -n 30 "$work/build-worker.log" >&2; die "building the worker failed"; }
 tail -n 1 "$work/build-worker.log" | sed 's/^/    /'
 
@@ -115,19 +141,66 @@ account="$(awk '$1=="account"{print $2}' "$work/harness.out")"
 namespace="$(awk '$1=="namespace"{print $2}' "$work/harness.out")"
 echo "    edge $edge_url   Cloudflare KV API $api_url"
 
-# ------------------------------------------------------------ 4. apply
-step "Applying demo/ with bucketcors apply (buckets, then the edge)"
+step "Starting a Kubernetes control plane (etcd and kube-apiserver, built from their Go modules)"
+coproc CONTROLPLANE { "$CARGO_TARGET_DIR/debug/controlplane" 2>"$work/controlplane.log"; }
+controlplane_pid=$CONTROLPLANE_PID
+kubeconfig=""
+while read -r -t 120 line <&"${CONTROLPLANE[0]}"; do
+  case "$line" in KUBECONFIG=*) kubeconfig="${line#KUBECONFIG=}"; break ;; esac
+done
+[ -n "$kubeconfig" ] || { cat "$work/controlplane.log" >&2; die "the control plane did not start"; }
+export KUBECONFIG="$kubeconfig"
+sed 's/^controlplane: /    /' "$work/controlplane.log"
+
+step "helm install bucketcors (CRD, ServiceAccount, RBAC, Deployment) into bucketcors-system"
+kubectl create namespace bucketcors-system >/dev/null
+kubectl -n bucketcors-system create secret generic cloudflare-api-token --from-literal=apiToken="$token" >/dev/null
+helm install bucketcors "$root/charts/bucketcors" --namespace bucketcors-system \
+  --set edge.enabled=true --set edge.cloudflare.accountId="$account" \
+  --set edge.cloudflare.kvNamespaceId="$namespace" --set edge.cloudflare.apiUrl="$api_url" \
+  --set edge.cloudflare.apiToken.existingSecret=cloudflare-api-token \
+  --set operator.logFormat=text >"$work/helm.log" || { cat "$work/helm.log" >&2; die "helm install failed"; }
+kubectl wait --for=condition=Established --timeout=60s crd/bucketcors.bucketcors.dev >/dev/null
+echo "    $(helm list -n bucketcors-system | awk 'NR==2 {print $1, $9, "status", $8}')"
+
+step "Starting the operator as the chart's pod (bucketcors run, the chart's ServiceAccount token)"
+operator_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+"$local_pod" "$kubeconfig" bucketcors-system bucketcors bucketcors-demo-0 "$bucketcors" \
+  --set-arg "--listen-addr=127.0.0.1:$operator_port" >"$work/operator.log" 2>&1 &
+operator_pid=$!
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$operator_port/healthz" >/dev/null 2>&1 && break
+  kill -0 "$operator_pid" 2>/dev/null || { tail -n 20 "$work/operator.log" >&2; die "the operator exited at start"; }
+  sleep 0.2
+done
+echo "    args of the Deployment's container: $(kubectl -n bucketcors-system get deploy bucketcors -o jsonpath='{.spec.template.spec.containers[0].args}')"
+echo "    as system:serviceaccount:bucketcors-system:bucketcors; log: $work/operator.log"
+
+step "kubectl apply -f demo/ (a team's Secret and two BucketCors)"
 mkdir -p "$work/manifests"
 for f in "$root"/demo/*.yaml; do
   sed -e "s#http://127.0.0.1:3900#http://127.0.0.1:$s3_port#" \
       -e "s#http://localhost:3902#http://localhost:$web_port#" "$f" >"$work/manifests/$(basename "$f")"
 done
-export AWS_ACCESS_KEY_ID="$access_key" AWS_SECRET_ACCESS_KEY="$secret_key" AWS_REGION=garage
-export CLOUDFLARE_API_TOKEN="$token"
-"$bucketcors" apply -f "$work/manifests" \
-  --cloudflare-api-url "$api_url" \
-  --cloudflare-account-id "$account" \
-  --cloudflare-namespace-id "$namespace"
+kubectl create namespace demo >/dev/null
+kubectl -n demo create secret generic garage-credentials \
+  --from-literal=accessKeyId="$access_key" --from-literal=secretAccessKey="$secret_key" >/dev/null
+kubectl apply -f "$work/manifests" | sed 's/^/    /'
+kubectl wait --for=condition=Ready --timeout=120s -n demo bucketcors --all >/dev/null ||
+  { kubectl get bucketcors -n demo -o yaml >&2; tail -n 30 "$work/operator.log" >&2; die "the BucketCors did not become Ready"; }
+echo "    \$ kubectl get bucketcors -n demo -o wide"
+kubectl get bucketcors -n demo -o wide | sed 's/^/    /'
+echo "    \$ kubectl get events -n demo"
+kubectl get events -n demo --sort-by=.metadata.creationTimestamp \
+  -o custom-columns=OBJECT:.involvedObject.name,REASON:.reason,MESSAGE:.message | sed 's/^/    /'
+
+echo "    A wrong manifest is refused by the API server itself, naming the field:"
+sed -e 's/allowedMethods: \[GET, PUT\]/allowedMethods: [GET, PATCH]/' -e 's/name: uploads/name: uploads-typo/' \
+  "$work/manifests/uploads.yaml" >"$work/wrong.yaml"
+if kubectl apply -f "$work/wrong.yaml" >"$work/wrong.out" 2>&1; then
+  die "the API server accepted a PATCH method"
+fi
+fold -s -w 100 "$work/wrong.out" | sed 's/^/      /'
 
 # ------------------------------------------------------------ 5. checks
 step "Live checks"
@@ -209,8 +282,14 @@ step "Why is https://evil.example refused? (bucketcors eval)"
   --header 'Origin: https://evil.example' --header 'Access-Control-Request-Method: PUT' \
   --header 'Access-Control-Request-Headers: content-type' || true
 
+step "The same sync core without a cluster: bucketcors apply --dry-run finds nothing to change"
+AWS_ACCESS_KEY_ID="$access_key" AWS_SECRET_ACCESS_KEY="$secret_key" AWS_REGION=garage \
+CLOUDFLARE_API_TOKEN="$token" "$bucketcors" apply -f "$work/manifests" --dry-run \
+  --cloudflare-api-url "$api_url" --cloudflare-account-id "$account" \
+  --cloudflare-namespace-id "$namespace" | sed 's/^/    /'
+
 echo
 if [ "$failures" -ne 0 ]; then
   die "$failures check(s) failed; logs in $work (DEMO_KEEP=1 keeps them)"
 fi
-echo "demo: all checks passed in $((SECONDS - started)) s; stopping Garage and the edge harness."
+echo "demo: all checks passed in $((SECONDS - started)) s; stopping the operator, the control plane, Garage and the edge harness."
