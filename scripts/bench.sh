@@ -16,8 +16,9 @@
 #            local Cloudflare KV API until the edge answers with it
 #   apply    `bucketcors apply` of 1,000 manifests (1,000 buckets) against a
 #            real Garage, wall time and peak RSS (/usr/bin/time -v)
-#   operator the operator's RSS with 1,000 BucketCors objects (the operator
-#            crate's own benchmark)
+#   operator the operator with 1,000 BucketCors against a real control plane
+#            (etcd + kube-apiserver, chart installed with helm): time to all
+#            Ready, peak RSS, API requests; vs the reconcile core alone
 #
 # Benchmarks are never run in parallel with each other: the machine has two
 # cores and the numbers would mean nothing.
@@ -97,7 +98,7 @@ title() {
     edge) echo "Edge worker vs an empty workers-rs worker (workerd, wrk)" ;;
     publish) echo "Publish-to-serve latency" ;;
     apply) echo "bucketcors apply: 1,000 buckets against Garage" ;;
-    operator) echo "Operator memory with 1,000 BucketCors objects" ;;
+    operator) echo "Operator with 1,000 BucketCors against kube-apiserver" ;;
   esac
 }
 write_document() {
