@@ -681,7 +681,7 @@ EOF
     echo
     echo "kube-apiserver's \`apiserver_request_total\` from the operator's start until all"
     echo "were Ready ($ready_s s), less the benchmark's own requests ($polls LISTs of the poller, one"
-    echo "\`/metrics\` scrape) and less kube-apiserver's own clients at the rate measured in"
+    echo "\`/metrics\` scrape, local-pod's GET of the Deployment and POST of the token) and less kube-apiserver's own clients at the rate measured in"
     echo "an idle ${idle_s} s window just before (no operator running). Watches still open at the"
     echo "end are counted from \`apiserver_longrunning_requests\`. **$total requests in total,"
     echo "$per per object.**"
