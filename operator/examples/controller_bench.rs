@@ -22,12 +22,12 @@
 //!
 //! `scripts/bench-controller.sh` runs both and prints the figures.
 
-use bucketcors_operator::backend::{AccessKeys, Connector, CredentialSource};
 use bucketcors_operator::controller::secrets::Credentials;
 use bucketcors_operator::controller::{self, Context};
 use bucketcors_operator::crd::{BucketCors, BucketCorsSpec, FINALIZER};
-use bucketcors_operator::reconcile::{Desired, Reconciler};
 use bucketcors_operator::telemetry::Metrics;
+use bucketcors_sync::backend::{AccessKeys, Connector, CredentialSource};
+use bucketcors_sync::reconcile::{Desired, Reconciler};
 use bytes::Bytes;
 use futures::StreamExt;
 use http::{Method, Request, Response, StatusCode};
@@ -203,10 +203,7 @@ async fn run_core(garage: &GarageInfo, objects: Vec<BucketCors>, concurrency: u1
         .map(|obj| {
             let connector = connector.clone();
             async move {
-                let backend = connector
-                    .for_spec(&obj.spec.backend)
-                    .await
-                    .expect("backend");
+                let backend = obj.spec.backend.connect(&connector).await.expect("backend");
                 Reconciler::new(backend.as_ref())
                     .apply(&Desired::new(obj.spec.cors_config()))
                     .await

@@ -22,10 +22,19 @@
 //! [`validate_manifest`] runs the generated schema and its CEL rules offline,
 //! which is how the tests (and the Helm chart's example checks) prove that
 //! the API server would accept or refuse a manifest.
+//!
+//! The spec is translated into the sync core's inputs here, above the core
+//! (`translate`): [`BackendSpec::settings`], [`BucketCorsSpec::desired`].
+//! [`Provider`] and [`DeletionPolicy`] are the core's types, embedded as is.
 
 pub mod schema;
+mod translate;
 pub mod validate;
 
+/// The provider and the deletion policy are the sync core's own types,
+/// embedded in the spec unchanged (one definition of each).
+pub use bucketcors_sync::backend::Provider;
+pub use bucketcors_sync::reconcile::DeletionPolicy;
 pub use validate::validate_manifest;
 
 use bucketcors_engine::{CorsConfig, Dialect, Rule};
@@ -129,34 +138,6 @@ impl BucketCorsSpec {
             .credentials_secret_ref
             .as_ref()
             .map(|r| r.name.as_str())
-    }
-}
-
-/// The storage provider holding the bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    /// Alibaba Cloud OSS, native API.
-    Oss,
-    /// AWS S3 or an S3-compatible store (Garage, Ceph RGW, Cloudflare R2).
-    S3,
-}
-
-impl Provider {
-    /// The engine dialect whose semantics this provider follows.
-    pub fn dialect(self) -> Dialect {
-        match self {
-            Provider::Oss => Dialect::Oss,
-            Provider::S3 => Dialect::S3,
-        }
-    }
-
-    /// The name used in the spec and in messages.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Oss => "oss",
-            Provider::S3 => "s3",
-        }
     }
 }
 
@@ -270,18 +251,6 @@ pub struct EdgeSpec {
     #[x_kube(validation = kube::core::Rule::new("self.startsWith('https://') || self.startsWith('http://')")
         .message("spec.edge.originUrl must be a URL starting with https:// or http://"))]
     pub origin_url: Option<String>,
-}
-
-/// What to do with the bucket's CORS configuration when the resource goes.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
-)]
-pub enum DeletionPolicy {
-    /// Remove the bucket's CORS configuration (and the edge record).
-    #[default]
-    Delete,
-    /// Leave the bucket's CORS configuration as it is.
-    Retain,
 }
 
 /// Observed state, written by the controller through server-side apply.

@@ -15,11 +15,11 @@
 //! Without `KUBECONFIG` (or with an unreachable cluster) it fails with a
 //! message saying so; it never passes without a cluster.
 
-use bucketcors_operator::backend::{AccessKeys, BackendSettings, Connector, CredentialSource};
 use bucketcors_operator::controller::secrets::Credentials;
 use bucketcors_operator::controller::{self, Context};
 use bucketcors_operator::crd::{BucketCors, Provider};
 use bucketcors_operator::telemetry::Metrics;
+use bucketcors_sync::backend::{AccessKeys, BackendSettings, Connector, CredentialSource};
 use bucketcors_testkit::garage::Garage;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;

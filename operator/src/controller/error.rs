@@ -14,8 +14,8 @@
 //! *names* into messages). A missing bucket is retried with backoff rather
 //! than waited on: it may be created after the `BucketCors`.
 
-use crate::backend::{BackendError, ErrorKind};
-use crate::reconcile::{ErrorClass, ReconcileError};
+use bucketcors_sync::backend::{BackendError, ErrorKind};
+use bucketcors_sync::reconcile::{ErrorClass, ReconcileError};
 use std::time::Duration;
 
 /// A failed reconciliation.

@@ -7,7 +7,7 @@
 //!
 //! - [`reconciler::reconcile`] runs one object through kube's finalizer
 //!   helper: apply (validate the spec, read the Secret, run the shared
-//!   reconcile core [`crate::reconcile`], publish to the edge, write the
+//!   reconcile core [`bucketcors_sync::reconcile`], publish to the edge, write the
 //!   status) or clean up (honour `deletionPolicy`). It returns when to look
 //!   again: after `spec.resyncInterval` (default 5 minutes), which repairs
 //!   drift.
@@ -59,9 +59,9 @@ pub use error::Error;
 pub use reconciler::{error_policy, reconcile};
 
 use crate::crd::BucketCors;
-use crate::edge::Publisher;
 use crate::telemetry::Metrics;
 use backoff::Backoff;
+use bucketcors_sync::edge::Publisher;
 use events::Events;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;

@@ -13,11 +13,11 @@
 use super::Context;
 use super::error::Error;
 use super::status::{self, Outcome, Verdict};
-use crate::backend::Backend;
 use crate::crd::{BucketCors, DeletionPolicy, FINALIZER};
-use crate::edge::EdgeTarget;
-use crate::reconcile::{Change, Desired, EdgeResult, ReconcileError, Reconciler};
 use bucketcors_engine::ruleset::revision;
+use bucketcors_sync::backend::Backend;
+use bucketcors_sync::edge::EdgeTarget;
+use bucketcors_sync::reconcile::{Change, Desired, EdgeResult, ReconcileError, Reconciler};
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::api::Api;
@@ -211,7 +211,7 @@ async fn apply(
 /// The backend of `obj`, with the credentials its Secret holds.
 async fn backend_for(obj: &BucketCors, ctx: &Context) -> Result<Arc<dyn Backend>, Error> {
     let connector = ctx.credentials.connector_for(obj).await?;
-    Ok(connector.for_spec(&obj.spec.backend).await?)
+    Ok(obj.spec.backend.connect(&connector).await?)
 }
 
 /// Removes the edge record when the spec turned edge publishing off after

@@ -20,10 +20,12 @@ pub mod classify;
 pub mod connector;
 pub mod credentials;
 pub mod oss;
+pub mod provider;
 pub mod s3;
 
 pub use connector::{BackendSettings, Connector};
 pub use credentials::{AccessKeys, CredentialSource};
+pub use provider::Provider;
 
 use async_trait::async_trait;
 use bucketcors_engine::{CorsConfig, Dialect};

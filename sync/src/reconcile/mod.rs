@@ -34,9 +34,8 @@
 //! ## Example
 //!
 //! ```no_run
-//! use bucketcors_operator::backend::{BackendSettings, Connector, CredentialSource};
-//! use bucketcors_operator::crd::{DeletionPolicy, Provider};
-//! use bucketcors_operator::reconcile::{Desired, Reconciler};
+//! use bucketcors_sync::backend::{BackendSettings, Connector, CredentialSource, Provider};
+//! use bucketcors_sync::reconcile::{DeletionPolicy, Desired, Reconciler};
 //! use bucketcors_engine::{CorsConfig, Rule};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -69,9 +68,9 @@
 //!
 //! [`Backend`]: crate::backend::Backend
 //! [`Publisher`]: crate::edge::Publisher
-//! [`DeletionPolicy`]: crate::crd::DeletionPolicy
 
 mod apply;
+mod deletion_policy;
 mod desired;
 pub mod diff;
 mod error;
@@ -79,6 +78,7 @@ mod outcome;
 mod remove;
 
 pub use apply::{Reconciler, sync};
+pub use deletion_policy::DeletionPolicy;
 pub use desired::{Desired, origin_url};
 pub use error::{ErrorClass, Operation, ReconcileError};
 pub use outcome::{Change, EdgeResult, Outcome, Plan, Removal};

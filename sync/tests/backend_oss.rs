@@ -13,12 +13,10 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use bucketcors_engine::format::{Format, parse};
 use bucketcors_engine::{CorsConfig, Rule};
-use bucketcors_operator::backend::oss::credentials::{
-    ProvideCredentials, RrsaProvider, RrsaSettings,
-};
-use bucketcors_operator::backend::oss::signer::{SignableRequest, SigningTime, sign};
-use bucketcors_operator::backend::oss::{OssClient, OssSettings};
-use bucketcors_operator::backend::{AccessKeys, Backend, CredentialSource, ErrorKind};
+use bucketcors_sync::backend::oss::credentials::{ProvideCredentials, RrsaProvider, RrsaSettings};
+use bucketcors_sync::backend::oss::signer::{SignableRequest, SigningTime, sign};
+use bucketcors_sync::backend::oss::{OssClient, OssSettings};
+use bucketcors_sync::backend::{AccessKeys, Backend, CredentialSource, ErrorKind};
 use md5::{Digest, Md5};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -443,7 +441,7 @@ async fn rrsa_exchanges_the_oidc_token_and_refreshes_before_expiry() {
             sts_endpoint: format!("http://{sts_addr}"),
             duration: Duration::from_secs(3600),
         },
-        bucketcors_operator::backend::oss::client::http_client(None),
+        bucketcors_sync::backend::oss::client::http_client(None),
     ));
 
     let (oss, oss_addr) = start().await;
@@ -503,7 +501,7 @@ async fn rrsa_exchanges_the_oidc_token_and_refreshes_before_expiry() {
             sts_endpoint: format!("http://{sts_addr}"),
             duration: Duration::from_secs(900),
         },
-        bucketcors_operator::backend::oss::client::http_client(None),
+        bucketcors_sync::backend::oss::client::http_client(None),
     );
     let a = provider_short.credentials().await.unwrap();
     let b = provider_short.credentials().await.unwrap();
@@ -545,7 +543,7 @@ async fn rrsa_sts_refusal_is_access_denied_without_the_token() {
             sts_endpoint: format!("http://{sts_addr}"),
             duration: Duration::from_secs(3600),
         },
-        bucketcors_operator::backend::oss::client::http_client(None),
+        bucketcors_sync::backend::oss::client::http_client(None),
     ));
     let client = OssClient::with_credentials(
         &OssSettings {
@@ -584,7 +582,7 @@ fn debug_output_never_shows_the_secret() {
 /// second apply only reads.
 #[tokio::test]
 async fn reconcile_on_oss_is_idempotent() {
-    use bucketcors_operator::reconcile::{Change, Desired, Reconciler};
+    use bucketcors_sync::reconcile::{Change, Desired, Reconciler};
     let (server, addr) = start().await;
     let client = OssClient::new(&OssSettings {
         endpoint: Some(format!("http://{addr}")),
@@ -638,8 +636,8 @@ async fn reconcile_on_oss_is_idempotent() {
 
 #[test]
 fn environment_credentials_keys_then_rrsa() {
-    use bucketcors_operator::backend::oss::credentials::from_lookup;
-    let http = bucketcors_operator::backend::oss::client::http_client(None);
+    use bucketcors_sync::backend::oss::credentials::from_lookup;
+    let http = bucketcors_sync::backend::oss::client::http_client(None);
     let env = |pairs: &'static [(&'static str, &'static str)]| {
         move |name: &str| {
             pairs

@@ -1,6 +1,6 @@
 //! What the caller wants a bucket to look like.
 
-use crate::crd::{BackendSpec, BucketCorsSpec, Provider};
+use crate::backend::{BackendSettings, Provider};
 use crate::edge::EdgeTarget;
 use bucketcors_engine::CorsConfig;
 
@@ -30,30 +30,6 @@ impl Desired {
         }
     }
 
-    /// The desired state a BucketCors spec describes, with no history: its
-    /// rules and, when `spec.edge.enabled`, the edge routes (the origin URL
-    /// derived with [`origin_url`] when the spec does not give one).
-    pub fn from_spec(spec: &BucketCorsSpec) -> Desired {
-        let edge = spec
-            .edge
-            .as_ref()
-            .filter(|e| e.enabled)
-            .map(|e| EdgeTarget {
-                hosts: e.hosts.clone(),
-                path_prefix: e.path_prefix.clone(),
-                origin_url: e
-                    .origin_url
-                    .clone()
-                    .unwrap_or_else(|| origin_url(&spec.backend)),
-            });
-        Desired {
-            config: spec.cors_config(),
-            edge,
-            last_applied_revision: None,
-            last_edge_revision: None,
-        }
-    }
-
     /// Also publish to the edge on `target`'s routes.
     pub fn with_edge(mut self, target: EdgeTarget) -> Desired {
         self.edge = Some(target);
@@ -71,9 +47,8 @@ impl Desired {
 /// The bucket's own URL, where the edge forwards actual requests:
 /// `{endpoint}/{bucket}` (path-style), `{scheme}://{bucket}.{endpoint host}`
 /// (virtual-hosted), or the provider's public endpoint for the region.
-pub fn origin_url(backend: &BackendSpec) -> String {
-    let bucket = &backend.bucket;
-    match (&backend.endpoint, backend.path_style.unwrap_or(false)) {
+pub fn origin_url(backend: &BackendSettings, bucket: &str) -> String {
+    match (&backend.endpoint, backend.path_style) {
         (Some(endpoint), true) => {
             let endpoint = endpoint.trim_end_matches('/');
             if endpoint.contains("://") {
@@ -101,48 +76,42 @@ pub fn origin_url(backend: &BackendSpec) -> String {
 mod tests {
     use super::*;
 
-    fn backend(
+    fn url(
         provider: Provider,
         endpoint: Option<&str>,
         region: Option<&str>,
         path_style: bool,
-    ) -> BackendSpec {
-        BackendSpec {
+    ) -> String {
+        let settings = BackendSettings {
             provider,
-            bucket: "b".into(),
             endpoint: endpoint.map(str::to_owned),
             region: region.map(str::to_owned),
-            path_style: Some(path_style),
-            credentials_secret_ref: None,
-        }
+            path_style,
+        };
+        origin_url(&settings, "b")
     }
 
     #[test]
     fn origin_urls() {
         assert_eq!(
-            origin_url(&backend(
-                Provider::S3,
-                Some("http://127.0.0.1:3900/"),
-                None,
-                true
-            )),
+            url(Provider::S3, Some("http://127.0.0.1:3900/"), None, true),
             "http://127.0.0.1:3900/b"
         );
         assert_eq!(
-            origin_url(&backend(
+            url(
                 Provider::Oss,
                 Some("oss-cn-beijing.aliyuncs.com"),
                 None,
                 false
-            )),
+            ),
             "https://b.oss-cn-beijing.aliyuncs.com"
         );
         assert_eq!(
-            origin_url(&backend(Provider::S3, None, Some("eu-west-1"), false)),
+            url(Provider::S3, None, Some("eu-west-1"), false),
             "https://b.s3.eu-west-1.amazonaws.com"
         );
         assert_eq!(
-            origin_url(&backend(Provider::Oss, None, Some("cn-shanghai"), false)),
+            url(Provider::Oss, None, Some("cn-shanghai"), false),
             "https://b.oss-cn-shanghai.aliyuncs.com"
         );
     }
