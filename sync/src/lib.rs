@@ -4,7 +4,7 @@
 //! desired rule set, with no knowledge of Kubernetes: the storage backends
 //! ([`backend`]), the edge publisher ([`edge`]) and the reconcile core that
 //! validates, reads, compares, writes, verifies, publishes and removes
-//! ([`reconcile`]).
+//! ([`reconcile`]), and the one retry policy all three share ([`retry`]).
 //!
 //! ## Layering
 //!
@@ -27,3 +27,4 @@
 pub mod backend;
 pub mod edge;
 pub mod reconcile;
+pub mod retry;

@@ -354,6 +354,20 @@ async fn oss_errors_map_to_classes_without_secrets() {
         .await
         .expect("the second attempt succeeds");
     assert_eq!(server.seen.lock().unwrap().len() - before, 2, "one retry");
+    // 408 Request Timeout without an error body: transient by status alone
+    // (RFC 9110 15.5.9: the client may repeat the request), as for S3,
+    // STS and the edge API.
+    let before = server.seen.lock().unwrap().len();
+    server
+        .script
+        .lock()
+        .unwrap()
+        .push_back((408, String::new()));
+    bucket
+        .put_cors(&config())
+        .await
+        .expect("a 408 is retried and the second attempt succeeds");
+    assert_eq!(server.seen.lock().unwrap().len() - before, 2, "one retry");
     for _ in 0..2 {
         server
             .script
@@ -361,8 +375,14 @@ async fn oss_errors_map_to_classes_without_secrets() {
             .unwrap()
             .push_back((400, oss_error("RequestTimeout", "slow", "0000-00000002")));
     }
+    let before = server.seen.lock().unwrap().len();
     let error = bucket.get_cors().await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Transient, "{error}");
+    assert_eq!(
+        server.seen.lock().unwrap().len() - before,
+        2,
+        "a transient code is retried like a transient status"
+    );
 
     // Nothing listening: connection refused is transient.
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0")

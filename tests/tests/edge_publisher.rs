@@ -12,8 +12,8 @@ use bucketcors_engine::Dialect;
 use bucketcors_engine::edge_record::{EdgeRecord, route_key};
 use bucketcors_sync::edge::Publisher;
 use bucketcors_sync::edge::cloudflare::{CloudflareKv, KvNamespace};
-use bucketcors_sync::edge::retry::RetryPolicy;
 use bucketcors_sync::edge::token::ApiToken;
+use bucketcors_sync::retry::RetryPolicy;
 use bucketcors_testkit::edge::EdgeOptions;
 use edge_support::{Edge, config};
 

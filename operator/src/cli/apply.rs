@@ -228,7 +228,15 @@ async fn apply_one(
             });
         }
     };
-    let desired = spec.desired();
+    let desired = match spec.desired() {
+        Ok(desired) => desired,
+        Err(error) => {
+            return Result1::Failed(ReconcileError::Backend {
+                operation: bucketcors_sync::reconcile::Operation::Read,
+                error,
+            });
+        }
+    };
     let mut reconciler = Reconciler::new(backend.as_ref());
     if let Some(publisher) = publisher {
         reconciler = reconciler.with_publisher(publisher);

@@ -14,8 +14,8 @@
 //! *names* into messages). A missing bucket is retried with backoff rather
 //! than waited on: it may be created after the `BucketCors`.
 
-use bucketcors_sync::backend::{BackendError, ErrorKind};
-use bucketcors_sync::reconcile::{ErrorClass, ReconcileError};
+use bucketcors_sync::backend::BackendError;
+use bucketcors_sync::reconcile::{ErrorClass, ReconcileError, reason};
 use std::time::Duration;
 
 /// A failed reconciliation.
@@ -83,30 +83,13 @@ impl Error {
     /// The condition / Event / metric reason.
     pub fn reason(&self) -> &'static str {
         match self {
-            Error::InvalidSpec(_) => "InvalidSpec",
+            Error::InvalidSpec(_) => reason::INVALID_SPEC,
             Error::SecretNotFound { .. } => "SecretNotFound",
             Error::SecretInvalid { .. } => "SecretInvalid",
-            Error::Backend(e) => match e.kind {
-                ErrorKind::BucketNotFound => "BucketNotFound",
-                ErrorKind::AccessDenied => "AccessDenied",
-                ErrorKind::Refused => "BackendRefused",
-                ErrorKind::Transient => "BackendUnavailable",
-                ErrorKind::Other => "BackendError",
-            },
-            Error::Reconcile(e) => match e {
-                ReconcileError::Edge { .. } => "EdgePublishFailed",
-                ReconcileError::NotVerified { .. } => "NotVerified",
-                _ => match e.class() {
-                    ErrorClass::Invalid => "InvalidSpec",
-                    ErrorClass::Refused => "BackendRefused",
-                    ErrorClass::BucketNotFound => "BucketNotFound",
-                    ErrorClass::AccessDenied => "AccessDenied",
-                    ErrorClass::Transient => "BackendUnavailable",
-                    ErrorClass::Other => "BackendError",
-                },
-            },
+            Error::Backend(e) => ErrorClass::from(e.kind).reason(),
+            Error::Reconcile(e) => e.reason(),
             Error::EdgeNotConfigured => "EdgeNotConfigured",
-            Error::Edge { .. } => "EdgePublishFailed",
+            Error::Edge { .. } => reason::EDGE_PUBLISH_FAILED,
             Error::Kube(_) => "KubernetesApiError",
             Error::Finalizer(_) => "FinalizerError",
         }
@@ -119,10 +102,7 @@ impl Error {
             | Error::SecretNotFound { .. }
             | Error::SecretInvalid { .. }
             | Error::EdgeNotConfigured => true,
-            Error::Backend(e) => !matches!(
-                e.kind,
-                ErrorKind::Transient | ErrorKind::Other | ErrorKind::BucketNotFound
-            ),
+            Error::Backend(e) => !ErrorClass::from(e.kind).is_retryable(),
             // The core's own judgement: a bucket that does not exist yet may
             // be created, so only invalid, refused and denied wait.
             Error::Reconcile(e) => !e.is_retryable(),
@@ -138,5 +118,41 @@ impl Error {
             Error::Reconcile(e) => e.retry_after(),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bucketcors_sync::backend::{ErrorKind, Target};
+    use bucketcors_sync::reconcile::Operation;
+
+    /// A backend failure means the same whether it happened while setting
+    /// the backend up or inside the core: one map decides both.
+    #[test]
+    fn backend_failures_have_one_reason_and_one_verdict() {
+        let target = Target {
+            provider: "s3",
+            bucket: "b".into(),
+        };
+        for kind in [
+            ErrorKind::BucketNotFound,
+            ErrorKind::AccessDenied,
+            ErrorKind::Refused,
+            ErrorKind::Transient,
+            ErrorKind::Other,
+        ] {
+            let error = BackendError::new(kind, &target, "x");
+            let setup = Error::Backend(error.clone());
+            let core = Error::Reconcile(ReconcileError::Backend {
+                operation: Operation::Read,
+                error,
+            });
+            assert_eq!(setup.reason(), core.reason(), "{kind:?}");
+            assert_eq!(setup.is_terminal(), core.is_terminal(), "{kind:?}");
+        }
+        let denied = Error::Backend(BackendError::new(ErrorKind::AccessDenied, &target, "x"));
+        assert_eq!(denied.reason(), "AccessDenied");
+        assert!(denied.is_terminal());
     }
 }

@@ -16,8 +16,7 @@ use super::status::{self, Outcome, Verdict};
 use crate::crd::{BucketCors, DeletionPolicy, FINALIZER};
 use bucketcors_engine::ruleset::revision;
 use bucketcors_sync::backend::Backend;
-use bucketcors_sync::edge::EdgeTarget;
-use bucketcors_sync::reconcile::{Change, Desired, EdgeResult, ReconcileError, Reconciler};
+use bucketcors_sync::reconcile::{Change, EdgeResult, ReconcileError, Reconciler};
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::api::Api;
@@ -92,11 +91,12 @@ async fn apply(
         Ok(b) => b,
         Err(error) => return fail(&obj, ctx, api, error, None).await,
     };
-    let mut desired = Desired::new(obj.spec.cors_config())
-        .with_history(old.applied_revision.clone(), old.edge_revision.clone());
-    if edge_on && let Some(target) = edge_target(&obj) {
-        desired = desired.with_edge(target);
-    }
+    let mut desired = match obj.spec.desired() {
+        Ok(desired) => {
+            desired.with_history(old.applied_revision.clone(), old.edge_revision.clone())
+        }
+        Err(error) => return fail(&obj, ctx, api, error.into(), None).await,
+    };
     if ctx.republish_unchanged {
         desired.last_edge_revision = None;
     }
@@ -220,7 +220,7 @@ async fn withdraw_edge(obj: &BucketCors, ctx: &Context, was_published: bool) -> 
     if !was_published {
         return Ok(());
     }
-    let (Some(publisher), Some(target)) = (ctx.publisher.as_ref(), edge_target(obj)) else {
+    let (Some(publisher), Some(target)) = (ctx.publisher.as_ref(), obj.spec.edge_target()?) else {
         return Ok(());
     };
     publisher
@@ -239,42 +239,6 @@ async fn withdraw_edge(obj: &BucketCors, ctx: &Context, was_published: bool) -> 
         )
         .await;
     Ok(())
-}
-
-fn edge_target(obj: &BucketCors) -> Option<EdgeTarget> {
-    let edge = obj.spec.edge.as_ref()?;
-    Some(EdgeTarget {
-        hosts: edge.hosts.clone(),
-        path_prefix: edge.path_prefix.clone(),
-        origin_url: origin_url(obj),
-    })
-}
-
-/// `spec.edge.originUrl`, else the bucket's URL derived from the backend.
-fn origin_url(obj: &BucketCors) -> String {
-    if let Some(url) = obj.spec.edge.as_ref().and_then(|e| e.origin_url.clone()) {
-        return url;
-    }
-    let backend = &obj.spec.backend;
-    let bucket = &backend.bucket;
-    let region = backend.region.as_deref();
-    match (&backend.endpoint, backend.path_style.unwrap_or(false)) {
-        (Some(endpoint), true) => format!("{}/{bucket}", endpoint.trim_end_matches('/')),
-        (Some(endpoint), false) => match endpoint.split_once("://") {
-            Some((scheme, host)) => format!("{scheme}://{bucket}.{}", host.trim_end_matches('/')),
-            None => format!("https://{bucket}.{endpoint}"),
-        },
-        (None, _) => match backend.provider {
-            crate::crd::Provider::S3 => match region {
-                Some(r) => format!("https://{bucket}.s3.{r}.amazonaws.com"),
-                None => format!("https://{bucket}.s3.amazonaws.com"),
-            },
-            crate::crd::Provider::Oss => format!(
-                "https://{bucket}.oss-{}.aliyuncs.com",
-                region.unwrap_or("cn-hangzhou")
-            ),
-        },
-    }
 }
 
 /// Records a failed reconciliation (status and a Warning Event) and returns
@@ -353,9 +317,14 @@ async fn cleanup(obj: Arc<BucketCors>, ctx: &Context) -> Result<Action, Error> {
         .as_ref()
         .and_then(|s| s.edge_revision.as_ref())
         .is_some();
-    let edge = if published { edge_target(&obj) } else { None };
-    let result = match backend_for(&obj, ctx).await {
-        Ok(backend) => {
+    let edge = if published {
+        obj.spec.edge_target().map_err(Error::from)
+    } else {
+        Ok(None)
+    };
+    let result = match (backend_for(&obj, ctx).await, edge) {
+        (Err(error), _) | (_, Err(error)) => Err(error),
+        (Ok(backend), Ok(edge)) => {
             let mut reconciler = Reconciler::new(backend.as_ref());
             if let Some(publisher) = ctx.publisher.as_deref() {
                 reconciler = reconciler.with_publisher(publisher);
@@ -366,7 +335,6 @@ async fn cleanup(obj: Arc<BucketCors>, ctx: &Context) -> Result<Action, Error> {
                 .map(|_| ())
                 .map_err(Error::from)
         }
-        Err(error) => Err(error),
     };
     if let Err(error) = result {
         let note = format!(
@@ -387,36 +355,4 @@ async fn cleanup(obj: Arc<BucketCors>, ctx: &Context) -> Result<Action, Error> {
         .await;
     ctx.backoff.reset(&key);
     Ok(Action::await_change())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::crd::BucketCorsSpec;
-
-    fn with_backend(yaml: &str) -> BucketCors {
-        let spec: BucketCorsSpec = serde_yaml::from_str(yaml).unwrap();
-        BucketCors::new("x", spec)
-    }
-
-    #[test]
-    fn origin_url_follows_the_backend() {
-        let rules = "rules: [{allowedOrigins: ['*'], allowedMethods: [GET]}]";
-        let s3 = with_backend(&format!(
-            "backend: {{provider: s3, bucket: b, region: eu-west-1}}\n{rules}"
-        ));
-        assert_eq!(origin_url(&s3), "https://b.s3.eu-west-1.amazonaws.com");
-        let oss = with_backend(&format!(
-            "backend: {{provider: oss, bucket: b, region: cn-beijing}}\n{rules}"
-        ));
-        assert_eq!(origin_url(&oss), "https://b.oss-cn-beijing.aliyuncs.com");
-        let path = with_backend(&format!(
-            "backend: {{provider: s3, bucket: b, endpoint: 'http://127.0.0.1:3900/', pathStyle: true}}\n{rules}"
-        ));
-        assert_eq!(origin_url(&path), "http://127.0.0.1:3900/b");
-        let vhost = with_backend(&format!(
-            "backend: {{provider: s3, bucket: b, endpoint: 'https://r2.example'}}\n{rules}"
-        ));
-        assert_eq!(origin_url(&vhost), "https://b.r2.example");
-    }
 }

@@ -1,6 +1,5 @@
 //! What the caller wants a bucket to look like.
 
-use crate::backend::{BackendSettings, Provider};
 use crate::edge::EdgeTarget;
 use bucketcors_engine::CorsConfig;
 
@@ -41,78 +40,5 @@ impl Desired {
         self.last_applied_revision = applied;
         self.last_edge_revision = edge;
         self
-    }
-}
-
-/// The bucket's own URL, where the edge forwards actual requests:
-/// `{endpoint}/{bucket}` (path-style), `{scheme}://{bucket}.{endpoint host}`
-/// (virtual-hosted), or the provider's public endpoint for the region.
-pub fn origin_url(backend: &BackendSettings, bucket: &str) -> String {
-    match (&backend.endpoint, backend.path_style) {
-        (Some(endpoint), true) => {
-            let endpoint = endpoint.trim_end_matches('/');
-            if endpoint.contains("://") {
-                format!("{endpoint}/{bucket}")
-            } else {
-                format!("https://{endpoint}/{bucket}")
-            }
-        }
-        (Some(endpoint), false) => match endpoint.split_once("://") {
-            Some((scheme, host)) => format!("{scheme}://{bucket}.{}", host.trim_end_matches('/')),
-            None => format!("https://{bucket}.{}", endpoint.trim_end_matches('/')),
-        },
-        (None, _) => match (backend.provider, backend.region.as_deref()) {
-            (Provider::S3, Some(region)) => format!("https://{bucket}.s3.{region}.amazonaws.com"),
-            (Provider::S3, None) => format!("https://{bucket}.s3.amazonaws.com"),
-            (Provider::Oss, region) => format!(
-                "https://{bucket}.oss-{}.aliyuncs.com",
-                region.unwrap_or("cn-hangzhou")
-            ),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn url(
-        provider: Provider,
-        endpoint: Option<&str>,
-        region: Option<&str>,
-        path_style: bool,
-    ) -> String {
-        let settings = BackendSettings {
-            provider,
-            endpoint: endpoint.map(str::to_owned),
-            region: region.map(str::to_owned),
-            path_style,
-        };
-        origin_url(&settings, "b")
-    }
-
-    #[test]
-    fn origin_urls() {
-        assert_eq!(
-            url(Provider::S3, Some("http://127.0.0.1:3900/"), None, true),
-            "http://127.0.0.1:3900/b"
-        );
-        assert_eq!(
-            url(
-                Provider::Oss,
-                Some("oss-cn-beijing.aliyuncs.com"),
-                None,
-                false
-            ),
-            "https://b.oss-cn-beijing.aliyuncs.com"
-        );
-        assert_eq!(
-            url(Provider::S3, None, Some("eu-west-1"), false),
-            "https://b.s3.eu-west-1.amazonaws.com"
-        );
-        assert_eq!(
-            url(Provider::Oss, None, Some("cn-shanghai"), false),
-            "https://b.oss-cn-shanghai.aliyuncs.com"
-        );
     }
 }

@@ -1,5 +1,11 @@
 //! Reconcile failures, classified for the two callers: the controller picks
 //! requeue timing from [`ErrorClass`], the CLI picks its exit code.
+//!
+//! One chain decides what a failure means: a backend's [`ErrorKind`] maps
+//! to an [`ErrorClass`] (`From`), and a class (or the core's own failures:
+//! read-back mismatch, edge) to the CamelCase reason the controller puts in
+//! conditions, Events and the failures metric ([`ReconcileError::reason`],
+//! constants in [`reason`]). Nothing else maps kinds or classes.
 
 use crate::backend::{BackendError, ErrorKind, Target};
 use crate::edge::PublishError;
@@ -49,18 +55,61 @@ pub enum ErrorClass {
     Other,
 }
 
-impl ErrorClass {
-    /// CamelCase reason for status conditions, events and metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorClass::Invalid => "Invalid",
-            ErrorClass::Refused => "Refused",
-            ErrorClass::BucketNotFound => "BucketNotFound",
-            ErrorClass::AccessDenied => "AccessDenied",
-            ErrorClass::Transient => "Transient",
-            ErrorClass::Other => "Other",
+impl From<ErrorKind> for ErrorClass {
+    fn from(kind: ErrorKind) -> ErrorClass {
+        match kind {
+            ErrorKind::BucketNotFound => ErrorClass::BucketNotFound,
+            ErrorKind::AccessDenied => ErrorClass::AccessDenied,
+            ErrorKind::Refused => ErrorClass::Refused,
+            ErrorKind::Transient => ErrorClass::Transient,
+            ErrorKind::Other => ErrorClass::Other,
         }
     }
+}
+
+impl ErrorClass {
+    /// The condition / Event / metric reason of a failure of this class.
+    pub fn reason(self) -> &'static str {
+        match self {
+            ErrorClass::Invalid => reason::INVALID_SPEC,
+            ErrorClass::Refused => reason::BACKEND_REFUSED,
+            ErrorClass::BucketNotFound => reason::BUCKET_NOT_FOUND,
+            ErrorClass::AccessDenied => reason::ACCESS_DENIED,
+            ErrorClass::Transient => reason::BACKEND_UNAVAILABLE,
+            ErrorClass::Other => reason::BACKEND_ERROR,
+        }
+    }
+
+    /// True when running the same reconcile again, unchanged, may succeed:
+    /// transient and unexplained failures, and a bucket that may yet be
+    /// created. Invalid, refused and denied wait for a change.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorClass::Transient | ErrorClass::Other | ErrorClass::BucketNotFound
+        )
+    }
+}
+
+/// The reasons of the core's failures, as conditions, Events and the
+/// failures metric carry them (a small closed set).
+pub mod reason {
+    /// The rules are invalid for the dialect; nothing was sent.
+    pub const INVALID_SPEC: &str = "InvalidSpec";
+    /// The provider refused the configuration.
+    pub const BACKEND_REFUSED: &str = "BackendRefused";
+    /// The bucket does not exist.
+    pub const BUCKET_NOT_FOUND: &str = "BucketNotFound";
+    /// Bad or insufficient credentials.
+    pub const ACCESS_DENIED: &str = "AccessDenied";
+    /// Unreachable, throttled, 5xx.
+    pub const BACKEND_UNAVAILABLE: &str = "BackendUnavailable";
+    /// Anything else the backend answered.
+    pub const BACKEND_ERROR: &str = "BackendError";
+    /// The bucket did not read back as written.
+    pub const NOT_VERIFIED: &str = "NotVerified";
+    /// Publishing to (or removing from) the edge failed.
+    pub const EDGE_PUBLISH_FAILED: &str = "EdgePublishFailed";
 }
 
 /// Why a reconcile did not complete. Messages name the provider and bucket
@@ -116,13 +165,7 @@ impl ReconcileError {
     pub fn class(&self) -> ErrorClass {
         match self {
             ReconcileError::Invalid { .. } => ErrorClass::Invalid,
-            ReconcileError::Backend { error, .. } => match error.kind {
-                ErrorKind::BucketNotFound => ErrorClass::BucketNotFound,
-                ErrorKind::AccessDenied => ErrorClass::AccessDenied,
-                ErrorKind::Refused => ErrorClass::Refused,
-                ErrorKind::Transient => ErrorClass::Transient,
-                ErrorKind::Other => ErrorClass::Other,
-            },
+            ReconcileError::Backend { error, .. } => error.kind.into(),
             ReconcileError::NotVerified { .. } => ErrorClass::Transient,
             ReconcileError::Edge { error, .. } => {
                 if error.transient {
@@ -136,10 +179,17 @@ impl ReconcileError {
 
     /// True when running the same reconcile again, unchanged, may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self.class(),
-            ErrorClass::Transient | ErrorClass::Other | ErrorClass::BucketNotFound
-        )
+        self.class().is_retryable()
+    }
+
+    /// The condition / Event / metric reason: the class's, except for the
+    /// read-back check and the edge, which say which step failed.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ReconcileError::NotVerified { .. } => reason::NOT_VERIFIED,
+            ReconcileError::Edge { .. } => reason::EDGE_PUBLISH_FAILED,
+            _ => self.class().reason(),
+        }
     }
 
     /// How long the provider asked to wait, when it said.
@@ -154,5 +204,98 @@ impl ReconcileError {
     /// reaching or using the backend (exit 2).
     pub fn is_input_error(&self) -> bool {
         self.class() == ErrorClass::Invalid
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend(kind: ErrorKind) -> ReconcileError {
+        let target = Target {
+            provider: "s3",
+            bucket: "b".into(),
+        };
+        ReconcileError::Backend {
+            operation: Operation::Write,
+            error: BackendError::new(kind, &target, "x"),
+        }
+    }
+
+    /// The whole chain, kind to class to reason to retry, in one table.
+    #[test]
+    fn kinds_map_to_classes_and_reasons() {
+        let table = [
+            (
+                ErrorKind::BucketNotFound,
+                ErrorClass::BucketNotFound,
+                "BucketNotFound",
+                true,
+            ),
+            (
+                ErrorKind::AccessDenied,
+                ErrorClass::AccessDenied,
+                "AccessDenied",
+                false,
+            ),
+            (
+                ErrorKind::Refused,
+                ErrorClass::Refused,
+                "BackendRefused",
+                false,
+            ),
+            (
+                ErrorKind::Transient,
+                ErrorClass::Transient,
+                "BackendUnavailable",
+                true,
+            ),
+            (ErrorKind::Other, ErrorClass::Other, "BackendError", true),
+        ];
+        for (kind, class, reason, retryable) in table {
+            let error = backend(kind);
+            assert_eq!(error.class(), class, "{kind:?}");
+            assert_eq!(error.reason(), reason, "{kind:?}");
+            assert_eq!(error.is_retryable(), retryable, "{kind:?}");
+            assert!(!error.is_input_error(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn the_cores_own_failures_name_their_step() {
+        let target = Target {
+            provider: "oss",
+            bucket: "b".into(),
+        };
+        let not_verified = ReconcileError::NotVerified {
+            target: target.clone(),
+            expected: "sha256:a".into(),
+            found: "none".into(),
+        };
+        assert_eq!(not_verified.reason(), "NotVerified");
+        assert!(not_verified.is_retryable());
+        for transient in [true, false] {
+            let edge = ReconcileError::Edge {
+                target: target.clone(),
+                error: PublishError {
+                    transient,
+                    message: "m".into(),
+                },
+            };
+            assert_eq!(edge.reason(), "EdgePublishFailed");
+            let class = if transient {
+                ErrorClass::Transient
+            } else {
+                ErrorClass::Other
+            };
+            assert_eq!(edge.class(), class);
+        }
+        let invalid = ReconcileError::Invalid {
+            target,
+            dialect: Dialect::S3,
+            report: Report::default(),
+        };
+        assert_eq!(invalid.reason(), "InvalidSpec");
+        assert!(invalid.is_input_error() && !invalid.is_retryable());
     }
 }

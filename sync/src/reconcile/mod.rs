@@ -79,7 +79,7 @@ mod remove;
 
 pub use apply::{Reconciler, sync};
 pub use deletion_policy::DeletionPolicy;
-pub use desired::{Desired, origin_url};
-pub use error::{ErrorClass, Operation, ReconcileError};
+pub use desired::Desired;
+pub use error::{ErrorClass, Operation, ReconcileError, reason};
 pub use outcome::{Change, EdgeResult, Outcome, Plan, Removal};
 pub use remove::remove;

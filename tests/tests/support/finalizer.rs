@@ -44,7 +44,7 @@ pub fn remove(world: &World, manifest: &serde_json::Value) -> Removal {
     runtime
         .block_on(async {
             let backend = spec.backend.connect(&connector).await.expect("backend");
-            let desired = spec.desired();
+            let desired = spec.desired().expect("desired state");
             Reconciler::new(backend.as_ref())
                 .with_publisher(&kv)
                 .remove(spec.deletion_policy, desired.edge.as_ref())
