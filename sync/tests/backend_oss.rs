@@ -654,6 +654,80 @@ async fn reconcile_on_oss_is_idempotent() {
     );
 }
 
+/// Keeps what it is asked to publish.
+#[derive(Default)]
+struct Recording(Mutex<Vec<bucketcors_engine::ruleset::RuleSet>>);
+
+#[async_trait::async_trait]
+impl bucketcors_sync::edge::Publisher for Recording {
+    async fn publish(
+        &self,
+        _target: &bucketcors_sync::edge::EdgeTarget,
+        rules: &bucketcors_engine::ruleset::RuleSet,
+    ) -> Result<String, bucketcors_sync::edge::PublishError> {
+        self.0.lock().unwrap().push(rules.clone());
+        Ok(rules.revision.clone())
+    }
+    async fn unpublish(
+        &self,
+        _target: &bucketcors_sync::edge::EdgeTarget,
+    ) -> Result<(), bucketcors_sync::edge::PublishError> {
+        Ok(())
+    }
+}
+
+/// The plan's rule set, built once, is the value compared, written and
+/// published: the bucket holds its rules, the edge gets it unchanged, and
+/// its revision is the engine's for the OSS dialect.
+#[tokio::test]
+async fn the_plans_rule_set_is_written_and_published() {
+    use bucketcors_engine::Dialect;
+    use bucketcors_engine::ruleset::RuleSet;
+    use bucketcors_sync::edge::EdgeTarget;
+    use bucketcors_sync::reconcile::{Change, Desired, EdgeResult, Reconciler};
+    let (server, addr) = start().await;
+    let client = OssClient::new(&OssSettings {
+        endpoint: Some(format!("http://{addr}")),
+        region: Some("cn-hangzhou".into()),
+        path_style: true,
+        credentials: keys(None),
+        resolve_to: None,
+        max_attempts: Some(1),
+    })
+    .unwrap();
+    let bucket = client.bucket("b1");
+    let publisher = Recording::default();
+    let reconciler = Reconciler::new(&bucket).with_publisher(&publisher);
+    let desired = Desired::new(config()).with_edge(EdgeTarget {
+        hosts: vec!["cdn.example.com".into()],
+        path_prefix: None,
+        origin_url: format!("http://{addr}/b1"),
+    });
+    let expected = RuleSet::new(Dialect::Oss, config()).unwrap();
+
+    let plan = reconciler.plan(&desired).await.unwrap();
+    assert_eq!(plan.rules, expected);
+    assert_eq!(plan.change, Change::Created);
+    assert!(
+        publisher.0.lock().unwrap().is_empty(),
+        "a plan publishes nothing"
+    );
+    let outcome = reconciler.execute(&plan, &desired).await.unwrap();
+    assert_eq!(outcome.revision, expected.revision);
+    assert_eq!(
+        outcome.edge,
+        EdgeResult::Published {
+            revision: expected.revision.clone()
+        }
+    );
+    assert_eq!(
+        *publisher.0.lock().unwrap(),
+        std::slice::from_ref(&expected)
+    );
+    let stored = server.stored.lock().unwrap().clone().expect("written");
+    assert_eq!(parse(&stored, Format::OssXml).unwrap(), expected.config);
+}
+
 #[test]
 fn environment_credentials_keys_then_rrsa() {
     use bucketcors_sync::backend::oss::credentials::from_lookup;

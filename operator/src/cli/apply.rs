@@ -177,7 +177,7 @@ async fn apply_all(
                     out,
                     "{verb:<22} {}  {}  {} ({}){}",
                     plan.target,
-                    short(&plan.revision),
+                    short(plan.revision()),
                     manifest.name(),
                     manifest.source,
                     if edge {

@@ -14,7 +14,6 @@ use super::Context;
 use super::error::Error;
 use super::status::{self, Outcome, Verdict};
 use crate::crd::{BucketCors, DeletionPolicy, FINALIZER};
-use bucketcors_engine::ruleset::revision;
 use bucketcors_sync::backend::Backend;
 use bucketcors_sync::reconcile::{Change, EdgeResult, ReconcileError, Reconciler};
 use k8s_openapi::jiff::Timestamp;
@@ -105,14 +104,20 @@ async fn apply(
         reconciler = reconciler.with_publisher(publisher);
     }
     let started = Instant::now();
-    let outcome = match reconciler.apply(&desired).await {
+    // The plan holds the one validated, revisioned rule set of this
+    // reconcile: written, compared and published as is.
+    let plan = match reconciler.plan(&desired).await {
+        Ok(plan) => plan,
+        Err(error) => return fail(&obj, ctx, api, Error::Reconcile(error), None).await,
+    };
+    let outcome = match reconciler.execute(&plan, &desired).await {
         Ok(outcome) => outcome,
         Err(error) => {
             // An edge failure comes after a successful bucket write: say so.
             let partial = matches!(error, ReconcileError::Edge { .. }).then(|| Outcome {
                 backend: Verdict::ok("Synced", format!("{} holds the rules", backend.target())),
                 edge: Verdict::failed("EdgePublishFailed", error.to_string()),
-                applied_revision: Some(revision(obj.spec.dialect(), &desired.config)),
+                applied_revision: Some(plan.rules.revision.clone()),
                 edge_revision: old.edge_revision.clone(),
                 synced: true,
                 rule_count,

@@ -23,8 +23,14 @@
 //! 5. **publish** the rule set to the edge when the spec asks for it and the
 //!    edge does not already serve this revision.
 //!
+//! Step 1 builds the engine's [`RuleSet`] (validated, with its revision)
+//! once; that one value is what steps 3-5 compare, write, verify against
+//! and publish.
+//!
 //! Running it twice sends no second write: step 3 finds the revisions
-//! equal. [`Reconciler::plan`] runs steps 1-3 only (for `--dry-run`), and
+//! equal. [`Reconciler::plan`] runs steps 1-3 only (for `--dry-run`),
+//! [`Reconciler::execute`] steps 4-5 on a plan (the controller keeps the
+//! plan, so it knows the bucket's revision when only the edge fails), and
 //! [`Reconciler::remove`] honours the [`DeletionPolicy`].
 //!
 //! Whether a difference is an update or drift is decided from
@@ -67,6 +73,7 @@
 //! ```
 //!
 //! [`Backend`]: crate::backend::Backend
+//! [`RuleSet`]: bucketcors_engine::ruleset::RuleSet
 //! [`Publisher`]: crate::edge::Publisher
 
 mod apply;
