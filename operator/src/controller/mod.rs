@@ -52,6 +52,7 @@ pub mod events;
 pub mod http;
 pub mod leader;
 pub mod reconciler;
+pub mod report;
 pub mod secrets;
 pub mod status;
 
