@@ -8,7 +8,7 @@
 //!
 //! The SDK retries transient failures itself, under the core's one
 //! [`RetryPolicy`] (attempts and backoff) and with the one definition of a
-//! transient HTTP status added to its own classifiers ([`TransientStatus`]:
+//! transient HTTP status added to its own classifiers (`TransientStatus`:
 //! the SDK alone would not retry a `408`), with short timeouts, so an
 //! unreachable endpoint surfaces as a [`ErrorKind::Transient`] error within
 //! seconds instead of hanging a reconcile.
