@@ -15,8 +15,23 @@
 //! than waited on: it may be created after the `BucketCors`.
 
 use bucketcors_sync::backend::BackendError;
-use bucketcors_sync::reconcile::{ErrorClass, ReconcileError, reason};
+use bucketcors_sync::reconcile::{ErrorClass, ReconcileError, reason as core_reason};
 use std::time::Duration;
+
+/// The reasons of the controller's own failures; the core's are
+/// `bucketcors_sync::reconcile::reason`.
+pub mod reason {
+    /// The referenced Secret does not exist.
+    pub const SECRET_NOT_FOUND: &str = "SecretNotFound";
+    /// The Secret lacks a key or holds a value that is not text.
+    pub const SECRET_INVALID: &str = "SecretInvalid";
+    /// The spec enables the edge but the operator has no publisher.
+    pub const EDGE_NOT_CONFIGURED: &str = "EdgeNotConfigured";
+    /// A Kubernetes API call failed.
+    pub const KUBERNETES_API_ERROR: &str = "KubernetesApiError";
+    /// Adding or removing the finalizer failed.
+    pub const FINALIZER_ERROR: &str = "FinalizerError";
+}
 
 /// A failed reconciliation.
 #[derive(Debug, thiserror::Error)]
@@ -83,15 +98,15 @@ impl Error {
     /// The condition / Event / metric reason.
     pub fn reason(&self) -> &'static str {
         match self {
-            Error::InvalidSpec(_) => reason::INVALID_SPEC,
-            Error::SecretNotFound { .. } => "SecretNotFound",
-            Error::SecretInvalid { .. } => "SecretInvalid",
+            Error::InvalidSpec(_) => core_reason::INVALID_SPEC,
+            Error::SecretNotFound { .. } => reason::SECRET_NOT_FOUND,
+            Error::SecretInvalid { .. } => reason::SECRET_INVALID,
             Error::Backend(e) => ErrorClass::from(e.kind).reason(),
             Error::Reconcile(e) => e.reason(),
-            Error::EdgeNotConfigured => "EdgeNotConfigured",
-            Error::Edge { .. } => reason::EDGE_PUBLISH_FAILED,
-            Error::Kube(_) => "KubernetesApiError",
-            Error::Finalizer(_) => "FinalizerError",
+            Error::EdgeNotConfigured => reason::EDGE_NOT_CONFIGURED,
+            Error::Edge { .. } => core_reason::EDGE_PUBLISH_FAILED,
+            Error::Kube(_) => reason::KUBERNETES_API_ERROR,
+            Error::Finalizer(_) => reason::FINALIZER_ERROR,
         }
     }
 
