@@ -9,4 +9,5 @@
 pub mod child_io;
 pub mod edge;
 pub mod garage;
+pub mod proxy;
 pub mod tools;
