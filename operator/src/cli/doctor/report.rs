@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::browser::BrowserRequest;
 use super::fetch_checks::{Stage, chromium_message, evaluate};
 use super::layers::Layer;
-use super::probe::{Exchange, Outcome, redact_url};
+use super::probe::{Exchange, Outcome, redact_url, strip_query};
 
 /// What the browser would do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -129,7 +129,14 @@ pub struct Shown {
 impl From<&Exchange> for Shown {
     fn from(e: &Exchange) -> Shown {
         let (status, response_headers, error) = match &e.outcome {
-            Outcome::Reply(r) => (Some(r.status), r.headers.clone(), None),
+            Outcome::Reply(r) => (
+                Some(r.status),
+                r.headers
+                    .iter()
+                    .map(|(n, v)| (n.clone(), strip_query(v)))
+                    .collect(),
+                None,
+            ),
             Outcome::Failed(f) => (None, Vec::new(), Some(f.to_string())),
         };
         Shown {
@@ -226,7 +233,17 @@ impl Report {
                     .actual_reply()
                     .map(|r| format!(" (status {})", r.status))
                     .unwrap_or_default();
-                if problems == 0 {
+                let not_cors = self
+                    .findings
+                    .iter()
+                    .find(|f| f.kind == Kind::NotCors && f.severity == Severity::Error);
+                if let Some(cause) = not_cors {
+                    format!(
+                        "the browser would let the page read the answer{status}, but it is an \
+                         error, and not a CORS problem: {}",
+                        cause.title
+                    )
+                } else if problems == 0 {
                     format!("the browser would allow this request{status}; no problems found")
                 } else {
                     format!(
