@@ -91,7 +91,10 @@ async fn route(edge: &Edge, prefix: &str, origin_url: String, dialect: Dialect, 
         origin_url,
     };
     let rules = RuleSet::new(dialect, config(&rules.to_string())).expect("valid rules");
-    edge.publisher.publish(&target, &rules).await.expect("publish");
+    edge.publisher
+        .publish(&target, &rules)
+        .await
+        .expect("publish");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,7 +103,12 @@ async fn chromium_agrees_with_the_doctor_on_every_setup() {
     let app = browser.origin("app").to_owned();
     let other = browser.origin("other").to_owned();
     let buckets = [
-        "db-sig", "db-scheme", "db-header", "db-twice", "db-poison", "db-edge",
+        "db-sig",
+        "db-scheme",
+        "db-header",
+        "db-twice",
+        "db-poison",
+        "db-edge",
     ];
     let lab = Lab::start(&buckets);
     let edge = Edge::start(EdgeOptions::default());
@@ -108,7 +116,10 @@ async fn chromium_agrees_with_the_doctor_on_every_setup() {
     let mut cases = Vec::new();
 
     // 1. A signature error (the signer used another secret).
-    lab.apply("db-sig", &get(json!([{"allowedOrigins": [app], "allowedMethods": ["GET"]}])));
+    lab.apply(
+        "db-sig",
+        &get(json!([{"allowedOrigins": [app], "allowedMethods": ["GET"]}])),
+    );
     let good = lab.get_url("db-sig");
     let (bad, _) = tamper_signature(&good);
     cases.push(Case {
@@ -135,10 +146,19 @@ async fn chromium_agrees_with_the_doctor_on_every_setup() {
         "db-header",
         &get(json!([{"allowedOrigins": [app], "allowedMethods": ["PUT"], "allowedHeaders": ["content-type"]}])),
     );
-    let put = signed_url(&lab.garage, Presign::PutWithMeta("owner", "ana"), "db-header", "upload.txt");
+    let put = signed_url(
+        &lab.garage,
+        Presign::PutWithMeta("owner", "ana"),
+        "db-header",
+        "upload.txt",
+    );
     cases.push(Case {
         name: "missing header",
-        args: args(&put, &app, &["--method", "PUT", "--header", "x-amz-meta-owner: ana"]),
+        args: args(
+            &put,
+            &app,
+            &["--method", "PUT", "--header", "x-amz-meta-owner: ana"],
+        ),
         fetch: Fetch::get("app", &put)
             .method("PUT")
             .header("x-amz-meta-owner", "ana")
@@ -146,7 +166,10 @@ async fn chromium_agrees_with_the_doctor_on_every_setup() {
     });
 
     // 4. A proxy adding its own Allow-Origin on top of Garage's.
-    lab.apply("db-twice", &get(json!([{"allowedOrigins": [app], "allowedMethods": ["GET"]}])));
+    lab.apply(
+        "db-twice",
+        &get(json!([{"allowedOrigins": [app], "allowedMethods": ["GET"]}])),
+    );
     let twice = CachingProxy::start(
         &lab.garage.endpoint(),
         &ProxyOptions {
@@ -244,5 +267,9 @@ async fn chromium_agrees_with_the_doctor_on_every_setup() {
             fetch: Fetch::get("other", &url),
         },
     );
-    assert!(d.mentions("cache_safety", "cache poisoning"), "{}", d.pretty());
+    assert!(
+        d.mentions("cache_safety", "cache poisoning"),
+        "{}",
+        d.pretty()
+    );
 }

@@ -31,7 +31,10 @@ async fn route(edge: &Edge, lab: &Lab, prefix: &str, bucket: &str, dialect: Dial
         origin_url: format!("{}/{bucket}", lab.garage.endpoint()),
     };
     let rules = RuleSet::new(dialect, config(rules)).expect("valid rules");
-    edge.publisher.publish(&target, &rules).await.expect("publish");
+    edge.publisher
+        .publish(&target, &rules)
+        .await
+        .expect("publish");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,7 +56,11 @@ async fn a_healthy_route_gets_a_clean_report() {
         .await
         .unwrap();
     assert_eq!(d.code, Some(0), "{}", d.pretty());
-    assert!(d.problems().is_empty(), "a healthy route has no findings\n{}", d.pretty());
+    assert!(
+        d.problems().is_empty(),
+        "a healthy route has no findings\n{}",
+        d.pretty()
+    );
     let sent = d.report["requests_sent"].as_u64().unwrap();
     assert!(
         sent <= d.report["request_budget"].as_u64().unwrap() && sent == 5,
@@ -82,19 +89,42 @@ async fn an_over_long_max_age_is_flagged_against_chromiums_cap() {
         .to_string(),
     )
     .await;
-    let url = lab.through_edge(&lab.get_url("de-age"), "de-age", &edge.harness.edge_url, "age");
+    let url = lab.through_edge(
+        &lab.get_url("de-age"),
+        "de-age",
+        &edge.harness.edge_url,
+        "age",
+    );
     let d = tokio::task::spawn_blocking(move || {
-        doctor(&[&url, "--origin", APP, "--method", "PUT", "--header", "content-type"], &[])
+        doctor(
+            &[
+                &url,
+                "--origin",
+                APP,
+                "--method",
+                "PUT",
+                "--header",
+                "content-type",
+            ],
+            &[],
+        )
     })
     .await
     .unwrap();
     assert_eq!(d.code, Some(0), "the request itself passes\n{}", d.pretty());
     assert!(
-        d.mentions("response_check", "86400 s is above Chromium's cap of 7200 s"),
+        d.mentions(
+            "response_check",
+            "86400 s is above Chromium's cap of 7200 s"
+        ),
         "{}",
         d.pretty()
     );
-    assert!(d.mentions("response_check", "maxAgeSeconds to 7200"), "{}", d.pretty());
+    assert!(
+        d.mentions("response_check", "maxAgeSeconds to 7200"),
+        "{}",
+        d.pretty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,7 +149,12 @@ async fn an_oss_route_refuses_credentials_and_says_no_rule_can_fix_it() {
             rules_yaml(&rules)
         ),
     );
-    let url = lab.through_edge(&lab.get_url("de-oss"), "de-oss", &edge.harness.edge_url, "oss");
+    let url = lab.through_edge(
+        &lab.get_url("de-oss"),
+        "de-oss",
+        &edge.harness.edge_url,
+        "oss",
+    );
     let without = url.clone();
     let (plain, credentialed) = tokio::task::spawn_blocking(move || {
         (
@@ -147,7 +182,10 @@ async fn an_oss_route_refuses_credentials_and_says_no_rule_can_fix_it() {
         credentialed.pretty()
     );
     assert!(
-        credentialed.mentions("failing_field", "OSS never answers with Access-Control-Allow-Credentials"),
+        credentialed.mentions(
+            "failing_field",
+            "OSS never answers with Access-Control-Allow-Credentials"
+        ),
         "{}",
         credentialed.pretty()
     );
@@ -159,7 +197,9 @@ async fn an_edge_and_a_bucket_with_different_rules_disagree() {
     // The bucket allows another origin; the edge allows the page's.
     lab.apply(
         "de-layers",
-        &rules_yaml(&json!([{"allowedOrigins": ["https://other.example"], "allowedMethods": ["GET"]}])),
+        &rules_yaml(
+            &json!([{"allowedOrigins": ["https://other.example"], "allowedMethods": ["GET"]}]),
+        ),
     );
     let edge = Edge::start(EdgeOptions::default());
     route(
@@ -178,9 +218,17 @@ async fn an_edge_and_a_bucket_with_different_rules_disagree() {
     })
     .await
     .unwrap();
-    assert_eq!(d.code, Some(0), "the edge, the URL the page uses, allows it\n{}", d.pretty());
+    assert_eq!(
+        d.code,
+        Some(0),
+        "the edge, the URL the page uses, allows it\n{}",
+        d.pretty()
+    );
     assert!(
-        d.mentions("layers_disagree", "the layers answer the actual request differently"),
+        d.mentions(
+            "layers_disagree",
+            "the layers answer the actual request differently"
+        ),
         "{}",
         d.pretty()
     );
@@ -191,6 +239,50 @@ async fn an_edge_and_a_bucket_with_different_rules_disagree() {
     );
     assert!(
         d.mentions("layers_disagree", "bucketcors apply"),
+        "{}",
+        d.pretty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oss_error_behind_an_oss_route_is_decoded_with_its_ec() {
+    // The OSS stand-in (support::oss_standin) answers a bucket it does not
+    // serve with OSS's NoSuchBucket body, EC included.
+    let standin = support::oss_standin::OssStandIn::start("real-bucket").expect("stand-in");
+    let edge = Edge::start(EdgeOptions::default());
+    let target = EdgeTarget {
+        hosts: vec!["127.0.0.1".to_owned()],
+        path_prefix: Some("missing".to_owned()),
+        origin_url: format!("{}/no-such-bucket", standin.endpoint()),
+    };
+    let rules = RuleSet::new(
+        Dialect::Oss,
+        config(
+            &json!({"rules": [{"allowedOrigins": [APP], "allowedMethods": ["GET"]}]}).to_string(),
+        ),
+    )
+    .unwrap();
+    edge.publisher
+        .publish(&target, &rules)
+        .await
+        .expect("publish");
+    let url = format!("{}/missing/photo.txt", edge.harness.edge_url);
+    let d = tokio::task::spawn_blocking(move || doctor(&[&url, "--origin", APP], &[]))
+        .await
+        .unwrap();
+    assert!(
+        d.mentions("not_cors", "NoSuchBucket") && d.mentions("not_cors", "OSS EC 0015-00000101"),
+        "{}",
+        d.pretty()
+    );
+    // The edge puts the route's CORS headers on the error too, so the page
+    // can read the 404: allowed, and the report says it is an error.
+    assert_eq!(d.code, Some(0), "{}", d.pretty());
+    assert!(
+        d.report["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not a CORS problem"),
         "{}",
         d.pretty()
     );

@@ -56,7 +56,9 @@ fn wrong_origin_scheme_is_named_with_the_engines_explanation_and_edit() {
     let lab = Lab::start(&["dg-scheme"]);
     let manifest = lab.apply(
         "dg-scheme",
-        &rules_yaml(&json!([{"allowedOrigins": ["https://app.example"], "allowedMethods": ["GET"]}])),
+        &rules_yaml(
+            &json!([{"allowedOrigins": ["https://app.example"], "allowedMethods": ["GET"]}]),
+        ),
     );
     let url = lab.get_url("dg-scheme");
     // The page is served over http; the rule names https.
@@ -71,7 +73,13 @@ fn wrong_origin_scheme_is_named_with_the_engines_explanation_and_edit() {
     );
 
     let with_rules = doctor(
-        &[&url, "--origin", page, "--manifest", &manifest.display().to_string()],
+        &[
+            &url,
+            "--origin",
+            page,
+            "--manifest",
+            &manifest.display().to_string(),
+        ],
         &[],
     );
     assert_eq!(with_rules.code, Some(1), "{}", with_rules.pretty());
@@ -81,7 +89,10 @@ fn wrong_origin_scheme_is_named_with_the_engines_explanation_and_edit() {
         with_rules.pretty()
     );
     assert!(
-        with_rules.mentions("failing_field", r#"allowedOrigins: add \"http://app.example\""#),
+        with_rules.mentions(
+            "failing_field",
+            r#"allowedOrigins: add \"http://app.example\""#
+        ),
         "the edit adds the page's exact origin\n{}",
         with_rules.pretty()
     );
@@ -167,7 +178,11 @@ fn an_edit_that_widens_more_than_asked_says_so() {
         &[],
     );
     assert_eq!(d.code, Some(1), "{}", d.pretty());
-    assert!(d.mentions("failing_field", "allowedMethods: add DELETE"), "{}", d.pretty());
+    assert!(
+        d.mentions("failing_field", "allowedMethods: add DELETE"),
+        "{}",
+        d.pretty()
+    );
     assert!(
         d.mentions("failing_field", r#"DELETE from \"https://admin.example\""#),
         "the rule's other origin gains DELETE too\n{}",
@@ -220,7 +235,11 @@ fn an_unreachable_host_cannot_be_probed() {
     let url = format!("http://127.0.0.1:{port}/bucket/photo.txt");
     let d = doctor(&[&url, "--origin", APP], &[]);
     assert_eq!(d.code, Some(2), "{}", d.pretty());
-    assert!(d.mentions("not_cors", "never got an answer"), "{}", d.pretty());
+    assert!(
+        d.mentions("not_cors", "never got an answer"),
+        "{}",
+        d.pretty()
+    );
 }
 
 #[test]

@@ -56,12 +56,23 @@ fn a_cache_in_front_of_garage_is_found_poisoning_and_the_fix_named() {
         d.pretty()
     );
     assert!(
-        d.mentions("cache_safety", &format!("the answer for {SECOND} carries Access-Control-Allow-Origin {APP}")),
+        d.mentions(
+            "cache_safety",
+            &format!("the answer for {SECOND} carries Access-Control-Allow-Origin {APP}")
+        ),
         "{}",
         d.pretty()
     );
-    assert!(d.mentions("cache_safety", "proxy_cache_key"), "{}", d.pretty());
-    assert!(d.mentions("cache_safety", "X-Cache") || d.mentions("cache_safety", "x-cache: HIT"), "{}", d.pretty());
+    assert!(
+        d.mentions("cache_safety", "proxy_cache_key"),
+        "{}",
+        d.pretty()
+    );
+    assert!(
+        d.mentions("cache_safety", "X-Cache") || d.mentions("cache_safety", "x-cache: HIT"),
+        "{}",
+        d.pretty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,14 +92,22 @@ async fn the_edge_in_front_of_the_same_cache_shows_no_poisoning() {
     };
     let rules = RuleSet::new(
         Dialect::S3,
-        config(&json!({"rules": [{"allowedOrigins": [APP], "allowedMethods": ["GET"]}]}).to_string()),
+        config(
+            &json!({"rules": [{"allowedOrigins": [APP], "allowedMethods": ["GET"]}]}).to_string(),
+        ),
     )
     .unwrap();
-    edge.publisher.publish(&target, &rules).await.expect("publish");
+    edge.publisher
+        .publish(&target, &rules)
+        .await
+        .expect("publish");
     let signed = lab.get_url("dp-edge");
     let through_edge = lab.through_edge(&signed, "dp-edge", &edge.harness.edge_url, "cdn");
     let d = tokio::task::spawn_blocking(move || {
-        doctor(&[&through_edge, "--origin", APP, "--second-origin", SECOND], &[])
+        doctor(
+            &[&through_edge, "--origin", APP, "--second-origin", SECOND],
+            &[],
+        )
     })
     .await
     .unwrap();
@@ -106,7 +125,11 @@ async fn the_edge_in_front_of_the_same_cache_shows_no_poisoning() {
     })
     .await
     .unwrap();
-    assert!(p.mentions("cache_safety", "cache poisoning"), "{}", p.pretty());
+    assert!(
+        p.mentions("cache_safety", "cache poisoning"),
+        "{}",
+        p.pretty()
+    );
 }
 
 #[test]
@@ -128,15 +151,28 @@ fn two_layers_both_adding_allow_origin_are_refused_and_located() {
     let url = lab.through(&direct, &proxy.url());
     let d = doctor(&[&url, "--origin", APP, "--via", &direct], &[]);
     assert_eq!(d.code, Some(1), "{}", d.pretty());
-    assert!(d.mentions("response_check", "multiple_allow_origin"), "{}", d.pretty());
-    assert!(d.mentions("response_check", "two layers each add one"), "{}", d.pretty());
     assert!(
-        d.mentions("layers_disagree", "adds its own Access-Control-Allow-Origin"),
+        d.mentions("response_check", "multiple_allow_origin"),
+        "{}",
+        d.pretty()
+    );
+    assert!(
+        d.mentions("response_check", "two layers each add one"),
+        "{}",
+        d.pretty()
+    );
+    assert!(
+        d.mentions(
+            "layers_disagree",
+            "adds its own Access-Control-Allow-Origin"
+        ),
         "{}",
         d.pretty()
     );
     assert_eq!(
-        d.report["chromium"].as_str().map(|c| c.contains("contains multiple values")),
+        d.report["chromium"]
+            .as_str()
+            .map(|c| c.contains("contains multiple values")),
         Some(true),
         "{}",
         d.pretty()

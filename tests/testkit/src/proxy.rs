@@ -85,8 +85,11 @@ impl CachingProxy {
         let binary = nginx_binary()?;
         let dir = fresh_dir()?;
         let port = free_port()?;
-        std::fs::write(dir.join("nginx.conf"), config(&dir, port, upstream, options))
-            .map_err(|e| ProxyError(format!("writing nginx.conf in {}: {e}", dir.display())))?;
+        std::fs::write(
+            dir.join("nginx.conf"),
+            config(&dir, port, upstream, options),
+        )
+        .map_err(|e| ProxyError(format!("writing nginx.conf in {}: {e}", dir.display())))?;
         let log = std::fs::File::create(dir.join("stderr.log"))
             .map_err(|e| ProxyError(format!("creating the nginx log: {e}")))?;
         let child = Command::new(&binary)
@@ -208,10 +211,7 @@ fn fresh_dir() -> Result<PathBuf, ProxyError> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!(
-        "bucketcors-nginx-{}-{nanos}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("bucketcors-nginx-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir)
         .map_err(|e| ProxyError(format!("creating {}: {e}", dir.display())))?;
     Ok(dir)

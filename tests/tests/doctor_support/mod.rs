@@ -131,7 +131,10 @@ impl Lab {
             .arg(format!("{}/{bucket}/{key}", self.garage.endpoint()))
             .status()
             .expect("curl runs");
-        assert!(status.success(), "uploading {bucket}/{key} to Garage failed");
+        assert!(
+            status.success(),
+            "uploading {bucket}/{key} to Garage failed"
+        );
     }
 }
 
@@ -197,11 +200,14 @@ pub fn doctor(args: &[&str], env: &[(&str, &str)]) -> Doctor {
     // The person's output of the same run, for docs/troubleshooting.md.
     if std::env::var_os("BUCKETCORS_DOCTOR_SHOW_TEXT").is_some() {
         let text = cli::run(&all[..all.len() - 1], env);
-        eprintln!("$ bucketcors {}\n{}", all[..all.len() - 1].join(" "), text.stdout);
+        eprintln!(
+            "$ bucketcors {}\n{}",
+            all[..all.len() - 1].join(" "),
+            text.stdout
+        );
     }
-    let report = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
-        panic!("doctor printed no JSON report ({e}):\n{}", run.all())
-    });
+    let report = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("doctor printed no JSON report ({e}):\n{}", run.all()));
     Doctor {
         code: run.code,
         report,

@@ -178,7 +178,7 @@ pub fn preflight_check(reply: &Reply, request: &BrowserRequest) -> Result<(), Bl
     let any_method = methods.iter().any(|m| m == "*") && !request.credentials;
     if !SIMPLE_METHODS.contains(&request.method.as_str())
         && !any_method
-        && !methods.iter().any(|m| *m == request.method)
+        && !methods.contains(&request.method)
     {
         return Err(Blocked::MethodNotAllowed(request.method.clone()));
     }

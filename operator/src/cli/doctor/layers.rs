@@ -243,7 +243,7 @@ fn disagreement_fix(replies: &[Option<&Reply>]) -> Option<String> {
         .iter()
         .map(|r| r.map_or(0, |r| r.all("access-control-allow-origin").len()))
         .collect();
-    if lines.iter().any(|n| *n > 1) && lines.iter().any(|n| *n == 1) {
+    if lines.iter().any(|n| *n > 1) && lines.contains(&1) {
         return Some(
             "a layer in front adds its own Access-Control-Allow-Origin on top of the one it \
              forwards: exactly one layer may answer CORS; remove the header rule from the proxy \
