@@ -241,7 +241,7 @@ impl Report {
                     format!(
                         "the browser would let the page read the answer{status}, but it is an \
                          error, and not a CORS problem: {}",
-                        cause.title
+                        cause.title.trim_start_matches("not a CORS problem: ")
                     )
                 } else if problems == 0 {
                     format!("the browser would allow this request{status}; no problems found")
@@ -271,7 +271,7 @@ impl Report {
                         "the browser would refuse this request at {at} ({}), but the cause is not \
                          CORS: {}",
                         blocked.code(),
-                        cause.title
+                        cause.title.trim_start_matches("not a CORS problem: ")
                     ),
                     None => format!(
                         "the browser would refuse this request at {at}: {}",
