@@ -439,3 +439,95 @@ fn suggest(known: &KnownRules, before: &Compiled, request: &BrowserRequest) -> S
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::doctor::browser::PageHeader;
+
+    fn known(rules: serde_json::Value, dialect: Dialect) -> KnownRules {
+        KnownRules {
+            source: "test rules".into(),
+            dialect,
+            config: Some(serde_json::from_value(serde_json::json!({ "rules": rules })).unwrap()),
+        }
+    }
+
+    fn request(origin: &str, method: &str, headers: &[&str]) -> BrowserRequest {
+        BrowserRequest {
+            url: "https://b.example/k".into(),
+            origin: origin.into(),
+            method: method.into(),
+            headers: headers
+                .iter()
+                .map(|h| PageHeader {
+                    name: h.to_string(),
+                    value: None,
+                })
+                .collect(),
+            credentials: false,
+        }
+    }
+
+    #[test]
+    fn the_smallest_edit_is_found_and_its_widening_asked_of_the_engine() {
+        let k = known(
+            serde_json::json!([{"allowedOrigins": ["https://app.example", "https://admin.example"], "allowedMethods": ["GET"]}]),
+            Dialect::S3,
+        );
+        let before = k.compiled().unwrap();
+        let r = request("https://app.example", "DELETE", &[]);
+        assert!(browser_allows(&before, &r).is_err());
+        match suggest(&k, &before, &r) {
+            Suggestion::Edit {
+                rule,
+                changes,
+                widens,
+            } => {
+                assert_eq!(rule, 0);
+                assert_eq!(changes, ["allowedMethods: add DELETE"]);
+                assert_eq!(widens, [r#"DELETE from "https://admin.example""#]);
+            }
+            _ => panic!("an edit of rule 0"),
+        }
+    }
+
+    #[test]
+    fn a_wrong_scheme_gets_the_exact_origin_added() {
+        let k = known(
+            serde_json::json!([{"allowedOrigins": ["https://app.example"], "allowedMethods": ["GET", "PUT"]}]),
+            Dialect::S3,
+        );
+        let before = k.compiled().unwrap();
+        let r = request("http://app.example", "GET", &[]);
+        match suggest(&k, &before, &r) {
+            Suggestion::Edit {
+                changes, widens, ..
+            } => {
+                assert_eq!(
+                    changes,
+                    [r#"allowedOrigins: add "http://app.example" first"#]
+                );
+                // The rule also allows PUT: the new origin gets it too.
+                assert_eq!(widens, [r#"PUT from "http://app.example""#]);
+            }
+            _ => panic!("an edit"),
+        }
+    }
+
+    #[test]
+    fn oss_credentials_cannot_be_fixed_by_a_rule() {
+        let k = known(
+            serde_json::json!([{"allowedOrigins": ["https://app.example"], "allowedMethods": ["GET"]}]),
+            Dialect::Oss,
+        );
+        let before = k.compiled().unwrap();
+        let mut r = request("https://app.example", "GET", &[]);
+        r.credentials = true;
+        assert!(browser_allows(&before, &r).is_err());
+        assert!(matches!(
+            suggest(&k, &before, &r),
+            Suggestion::Impossible(_)
+        ));
+    }
+}
