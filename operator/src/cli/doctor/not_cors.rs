@@ -51,8 +51,13 @@ fn explain(code: &str, message: &str) -> Option<(&'static str, &'static str)> {
     // Some stores (Garage) answer a bad signature with AccessDenied and say
     // so in the message.
     let signature = lower.contains("signature") && !expired;
+    // A CORS refusal in an error body (S3 and OSS `AccessForbidden`,
+    // Garage's `AccessDenied` "This CORS request is not allowed") is the
+    // rules saying no: the other findings explain it.
+    if code == "AccessForbidden" || lower.contains("cors") {
+        return None;
+    }
     Some(match code {
-        "AccessForbidden" => return None,
         _ if code == "SignatureDoesNotMatch" || signature => (
             "the request's signature does not match: the URL was signed for another method, \
              headers, host or key than the browser sends",
