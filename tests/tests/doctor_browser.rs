@@ -21,11 +21,10 @@ use bucketcors_engine::{Dialect, RuleSet};
 use bucketcors_operator::edge::{EdgeTarget, Publisher};
 use bucketcors_testkit::edge::EdgeOptions;
 use bucketcors_testkit::proxy::{CachingProxy, ProxyOptions};
-use doctor_support::{Doctor, Lab, doctor, rules_yaml, tamper_signature};
+use doctor_support::{Doctor, Lab, Presign, doctor, rules_yaml, tamper_signature};
 use edge_support::{Edge, config};
 use serde_json::{Value, json};
 use support::browser::{Browser, Fetch, Seen};
-use support::presign::{Presign, signed_url};
 
 /// One setup: what the doctor is asked and what the page fetches.
 struct Case {

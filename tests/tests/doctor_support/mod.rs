@@ -12,7 +12,8 @@ use bucketcors_testkit::garage::Garage;
 use serde_json::Value;
 
 use crate::support::cli;
-use crate::support::presign::{Presign, signed_url};
+pub use crate::support::presign::Presign;
+use crate::support::presign::signed_url;
 use crate::support::world::s3_manifest;
 
 /// The object every bucket holds.
@@ -84,7 +85,17 @@ impl Lab {
 
     /// A presigned GET of `bucket/KEY` at Garage's S3 endpoint.
     pub fn get_url(&self, bucket: &str) -> String {
-        signed_url(&self.garage, Presign::Get, bucket, KEY)
+        self.presign(Presign::Get, bucket, KEY)
+    }
+
+    /// A presigned URL for `op` on `bucket/key`, signed on a thread of its
+    /// own (the signer runs its own runtime, which cannot nest in a test's).
+    pub fn presign(&self, op: Presign<'_>, bucket: &str, key: &str) -> String {
+        std::thread::scope(|s| {
+            s.spawn(|| signed_url(&self.garage, op, bucket, key))
+                .join()
+                .expect("presigning does not panic")
+        })
     }
 
     /// `url` (a presigned Garage URL) with its host and port swapped for
