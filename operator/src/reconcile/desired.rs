@@ -113,6 +113,7 @@ mod tests {
             endpoint: endpoint.map(str::to_owned),
             region: region.map(str::to_owned),
             path_style: Some(path_style),
+            flavor: None,
             credentials_secret_ref: None,
         }
     }
