@@ -203,7 +203,13 @@ async fn apply(
         synced: true,
         rule_count,
     };
-    status::apply(api, &obj, &status::build(&obj, &result, Timestamp::now())).await?;
+    let new_status = status::build(&obj, &result, Timestamp::now());
+    status::apply(api, &obj, &new_status).await?;
+    for warning in status::new_warnings(obj.status.as_ref(), &new_status) {
+        ctx.events
+            .warning(&obj, "Lint", "Lint", warning.to_owned())
+            .await;
+    }
     ctx.backoff.reset(&key);
     Ok(Action::requeue(resync))
 }
