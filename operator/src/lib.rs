@@ -6,6 +6,7 @@
 //! ([`edge`]), the Kubernetes controller ([`controller`]) and the command
 //! line ([`cli`]).
 
+pub mod admission;
 pub mod backend;
 pub mod cli;
 pub mod controller;
