@@ -37,7 +37,7 @@ const SETTLE: Duration = Duration::from_secs(60);
 
 fn secret(name: &str, key: &GarageKey) -> String {
     format!(
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {NS}\nstringData:\n  accessKeyId: {}\n  secretAccessKey: {}\n",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {NS}\nstringData:\n  accessKeyId: \"{}\"\n  secretAccessKey: \"{}\"\n",
         key.access_key_id, key.secret_access_key
     )
 }
@@ -305,6 +305,10 @@ fn a_team_applies_a_bucket_cors_with_kubectl_and_the_bucket_and_the_edge_answer(
         .garage
         .allow_key(BUCKET, &rotated)
         .expect("allow the new key");
+    world
+        .garage
+        .allow_key(KEPT, &rotated)
+        .expect("allow the new key on the second bucket");
     cluster.apply(&secret("garage-credentials", &rotated));
     cluster.wait_condition(NS, "site", "Ready", "True", None, SETTLE);
     assert_eq!(
