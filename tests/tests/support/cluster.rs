@@ -91,9 +91,15 @@ impl Cluster {
     /// kubectl's output.
     pub fn apply(&self, manifest: &str) -> String {
         let (ok, stdout, stderr) = self.apply_raw(manifest);
+        // A Secret's manifest holds credentials: never echo it.
+        let shown = if manifest.contains("kind: Secret") {
+            "(a Secret, not shown)"
+        } else {
+            manifest
+        };
         assert!(
             ok,
-            "kubectl apply failed:\n{stderr}\n--- manifest:\n{manifest}"
+            "kubectl apply failed:\n{stderr}\n--- manifest:\n{shown}"
         );
         stdout
     }
