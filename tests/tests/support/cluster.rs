@@ -33,7 +33,7 @@ pub const RELEASE: &str = "bucketcors";
 pub struct Cluster {
     /// The control plane (admin access through its kubeconfig).
     pub plane: ControlPlane,
-    /// Namespaces this test created, removed again on a developer's cluster.
+    /// Namespaces this test made objects in, cleaned on a developer's cluster.
     namespaces: std::cell::RefCell<Vec<String>>,
 }
 
@@ -216,9 +216,11 @@ impl Cluster {
 }
 
 /// On a developer's cluster, takes away what the test made: its
-/// `BucketCors` objects (finalizers dropped, since no operator is left to
-/// run them), its namespaces and the Helm release. A cluster started here
-/// goes away whole when the control plane drops.
+/// `BucketCors` objects (finalizers dropped first, since no operator is left
+/// to run them) and the Helm release. Namespaces stay: a deleted namespace
+/// is `Terminating` for a while, and the next test would be refused in it;
+/// [`Cluster::create_namespace`] takes an existing one as it is. A cluster
+/// started here goes away whole when the control plane drops.
 impl Drop for Cluster {
     fn drop(&mut self) {
         if !self.plane.is_external() {
@@ -237,8 +239,8 @@ impl Drop for Cluster {
                     "-p",
                     r#"{"metadata":{"finalizers":null}}"#,
                 ]);
+                let _ = self.kubectl_raw(&["delete", object, "-n", namespace, "--wait=false"]);
             }
-            let _ = self.kubectl_raw(&["delete", "namespace", namespace, "--wait=false"]);
         }
         let _ = self.helm(&["uninstall", RELEASE, "--namespace", RELEASE_NS]);
     }
