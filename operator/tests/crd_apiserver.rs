@@ -16,41 +16,28 @@ use bucketcors_testkit::controlplane::ControlPlane;
 use bucketcors_testkit::tools::workspace_root;
 use crd_cases::{acceptances, cel_cases, structural_refusals};
 use serde_json::Value;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 const CRD: &str = "charts/bucketcors/crds/bucketcors.dev_bucketcors.yaml";
 
 /// The server's verdict on a create: `Ok(())` or its error text.
 fn dry_run_create(plane: &ControlPlane, manifest: &str) -> Result<(), String> {
-    run_with_stdin(
-        plane.kubectl().args([
-            "create",
-            "--dry-run=server",
-            "--validate=strict",
-            "-o",
-            "name",
-            "-f",
-            "-",
-        ]),
-        manifest,
-    )
+    let args = [
+        "create",
+        "--dry-run=server",
+        "--validate=strict",
+        "-o",
+        "name",
+        "-f",
+        "-",
+    ];
+    with_input(plane, &args, manifest)
 }
 
-fn run_with_stdin(command: &mut Command, input: &str) -> Result<(), String> {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kubectl starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write the manifest");
-    let out = child.wait_with_output().expect("kubectl finishes");
+/// `kubectl ARGS` with `input` on stdin: `Err(stderr)` when it failed.
+fn with_input(plane: &ControlPlane, args: &[&str], input: &str) -> Result<(), String> {
+    let out = plane
+        .kubectl_with_input(args, input)
+        .map_err(|e| e.to_string())?;
     if out.status.success() {
         Ok(())
     } else {
@@ -68,7 +55,7 @@ fn namespaced(mut manifest: Value) -> Value {
 
 #[test]
 fn the_real_api_server_agrees_with_the_offline_validator() {
-    let plane = ControlPlane::start().expect("start the control plane");
+    let plane = ControlPlane::for_tests().expect("start the control plane");
     eprintln!("control plane ready in {:?}", plane.started_in());
 
     // 1. The chart's CRD is accepted and becomes Established.
@@ -86,7 +73,16 @@ fn the_real_api_server_agrees_with_the_offline_validator() {
         .expect("the CRD becomes Established");
     for namespace in ["web", "media", "demo", "bucketcors-system"] {
         plane
-            .kubectl_ok(&["create", "namespace", namespace])
+            .kubectl_ok(&[
+                "create",
+                "namespace",
+                namespace,
+                "--dry-run=client",
+                "-o",
+                "yaml",
+            ])
+            .map_err(|e| e.to_string())
+            .and_then(|yaml| with_input(&plane, &["apply", "-f", "-"], &yaml))
             .expect("create a namespace");
     }
 

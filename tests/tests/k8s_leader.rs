@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use bucketcors_testkit::garage::Garage;
 use support::cluster::{Cluster, Operator, RELEASE, RELEASE_NS};
+use support::manifest::{self, BucketCorsManifest, GARAGE_SECRET};
 
 const NS: &str = "team-b";
 const BUCKET: &str = "lead-site";
@@ -32,28 +33,10 @@ fn holder(cluster: &Cluster) -> Option<String> {
 }
 
 fn manifest(garage: &Garage, origin: &str) -> String {
-    format!(
-        "apiVersion: bucketcors.dev/v1alpha1
-kind: BucketCors
-metadata:
-  name: site
-  namespace: {NS}
-spec:
-  backend:
-    provider: s3
-    bucket: {BUCKET}
-    endpoint: {}
-    region: garage
-    pathStyle: true
-    credentialsSecretRef:
-      name: garage-credentials
-  rules:
-    - allowedOrigins: [\"{origin}\"]
-      allowedMethods: [GET]
-  resyncInterval: 2s
-",
-        garage.endpoint()
-    )
+    BucketCorsManifest::garage(NS, "site", &garage.endpoint(), BUCKET)
+        .rule(&[origin], &["GET"])
+        .spec("resyncInterval", "2s")
+        .render()
 }
 
 fn puts(garage: &Garage) -> u64 {
@@ -90,12 +73,8 @@ fn reconciles(operator: &Operator) -> u64 {
 fn exactly_one_replica_reconciles_and_leadership_moves_on_kill_and_on_term() {
     let garage = Garage::start(&[BUCKET]).unwrap_or_else(|e| panic!("Garage must run: {e}"));
     let cluster = Cluster::install(&[]);
-    cluster.kubectl(&["create", "namespace", NS]);
-    cluster.apply(&format!(
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: garage-credentials\n  namespace: {NS}\nstringData:\n  accessKeyId: {}\n  secretAccessKey: {}\n",
-        garage.key().access_key_id,
-        garage.key().secret_access_key
-    ));
+    cluster.create_namespace(NS);
+    cluster.apply(&manifest::credentials(NS, GARAGE_SECRET, garage.key()));
 
     let mut a = Operator::start(&cluster, "bucketcors-a");
     cluster.wait_for("a to take the Lease", Duration::from_secs(60), || {

@@ -22,7 +22,9 @@ use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use bucketcors_testkit::edge::EdgeOptions;
 use bucketcors_testkit::garage::GarageKey;
+use serde_json::json;
 use support::cluster::{Cluster, Operator, RELEASE_NS};
+use support::manifest::{self, BucketCorsManifest, GARAGE_SECRET};
 use support::world::World;
 
 const NS: &str = "team-a";
@@ -35,48 +37,24 @@ const SHOP: &str = "https://shop.example.com";
 const EVIL: &str = "https://evil.example";
 const SETTLE: Duration = Duration::from_secs(60);
 
-fn secret(name: &str, key: &GarageKey) -> String {
-    format!(
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {NS}\nstringData:\n  accessKeyId: \"{}\"\n  secretAccessKey: \"{}\"\n",
-        key.access_key_id, key.secret_access_key
-    )
-}
-
+/// The test's BucketCors: one rule for `origin`, published to the edge for
+/// `host` with Garage's bucket URL as the origin.
 fn bucket_cors(
     world: &World,
     name: &str,
     bucket: &str,
     host: &str,
     origin: &str,
-    extra: &str,
-) -> String {
-    format!(
-        "apiVersion: bucketcors.dev/v1alpha1
-kind: BucketCors
-metadata:
-  name: {name}
-  namespace: {NS}
-spec:
-  backend:
-    provider: s3
-    bucket: {bucket}
-    endpoint: {endpoint}
-    region: garage
-    pathStyle: true
-    credentialsSecretRef:
-      name: garage-credentials
-  rules:
-    - allowedOrigins: [\"{origin}\"]
-      allowedMethods: [GET, PUT]
-      allowedHeaders: [content-type]
-      maxAgeSeconds: 600
-  edge:
-    enabled: true
-    hosts: [{host}]
-    originUrl: {endpoint}/{bucket}
-{extra}",
-        endpoint = world.garage.endpoint(),
-    )
+) -> BucketCorsManifest {
+    let endpoint = world.garage.endpoint();
+    BucketCorsManifest::garage(NS, name, &endpoint, bucket)
+        .rule_with(json!({
+            "allowedOrigins": [origin],
+            "allowedMethods": ["GET", "PUT"],
+            "allowedHeaders": ["content-type"],
+            "maxAgeSeconds": 600,
+        }))
+        .edge(host, &format!("{endpoint}/{bucket}"))
 }
 
 /// The allowed origins Garage holds for `bucket`, rule by rule.
@@ -121,17 +99,26 @@ fn a_team_applies_a_bucket_cors_with_kubectl_and_the_bucket_and_the_edge_answer(
         "--set",
         "edge.cloudflare.apiToken.existingSecret=cloudflare-api-token",
     ]);
-    cluster.apply(&format!(
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: cloudflare-api-token\n  namespace: {RELEASE_NS}\nstringData:\n  apiToken: {}\n",
-        edge.token
+    cluster.apply(&manifest::secret_entry(
+        RELEASE_NS,
+        "cloudflare-api-token",
+        "apiToken",
+        &edge.token,
     ));
     let mut operator = Operator::start(&cluster, "bucketcors-0");
 
     // 1. The team's Secret and BucketCors, with kubectl.
-    cluster.kubectl(&["create", "namespace", NS]);
-    cluster.apply(&secret("garage-credentials", world.garage.key()));
-    let manifest = bucket_cors(&world, "site", BUCKET, HOST, APP, "  resyncInterval: 3s\n");
-    cluster.apply(&manifest);
+    cluster.create_namespace(NS);
+    cluster.apply(&manifest::credentials(
+        NS,
+        GARAGE_SECRET,
+        world.garage.key(),
+    ));
+    cluster.apply(
+        &bucket_cors(&world, "site", BUCKET, HOST, APP)
+            .spec("resyncInterval", "3s")
+            .render(),
+    );
     let ready = cluster.wait_condition(NS, "site", "Ready", "True", None, SETTLE);
     let object = cluster.get("bucketcors", NS, "site").unwrap();
     assert_eq!(
@@ -231,14 +218,11 @@ fn a_team_applies_a_bucket_cors_with_kubectl_and_the_bucket_and_the_edge_answer(
     );
 
     // 5. An edit of the rules is applied, at the bucket and at the edge.
-    cluster.apply(&bucket_cors(
-        &world,
-        "site",
-        BUCKET,
-        HOST,
-        SHOP,
-        "  resyncInterval: 3s\n",
-    ));
+    cluster.apply(
+        &bucket_cors(&world, "site", BUCKET, HOST, SHOP)
+            .spec("resyncInterval", "3s")
+            .render(),
+    );
     cluster.wait_for("the edit at Garage", SETTLE, || {
         (origins_at_garage(&world, BUCKET)? == vec![vec![SHOP.to_string()]]).then_some(())
     });
@@ -275,14 +259,11 @@ fn a_team_applies_a_bucket_cors_with_kubectl_and_the_bucket_and_the_edge_answer(
     // 7. A rotated Secret is used: first a key Garage does not know (the
     // operator notices the Secret change, not a resync: the interval is now
     // an hour), then a new valid key.
-    cluster.apply(&bucket_cors(
-        &world,
-        "site",
-        BUCKET,
-        HOST,
-        SHOP,
-        "  resyncInterval: 1h\n",
-    ));
+    cluster.apply(
+        &bucket_cors(&world, "site", BUCKET, HOST, SHOP)
+            .spec("resyncInterval", "1h")
+            .render(),
+    );
     cluster.wait_for("observedGeneration 3", SETTLE, || {
         let c = cluster.condition(NS, "site", "Ready")?;
         (c["observedGeneration"] == 3 && c["status"] == "True").then_some(())
@@ -291,7 +272,7 @@ fn a_team_applies_a_bucket_cors_with_kubectl_and_the_bucket_and_the_edge_answer(
         access_key_id: "GK00000000000000000000000000".into(),
         secret_access_key: "0".repeat(64),
     };
-    cluster.apply(&secret("garage-credentials", &unknown));
+    cluster.apply(&manifest::credentials(NS, GARAGE_SECRET, &unknown));
     let denied = cluster.wait_condition(NS, "site", "Ready", "False", None, SETTLE);
     assert!(
         !denied["message"]
@@ -309,7 +290,7 @@ fn a_team_applies_a_bucket_cors_with_kubectl_and_the_bucket_and_the_edge_answer(
         .garage
         .allow_key(KEPT, &rotated)
         .expect("allow the new key on the second bucket");
-    cluster.apply(&secret("garage-credentials", &rotated));
+    cluster.apply(&manifest::credentials(NS, GARAGE_SECRET, &rotated));
     cluster.wait_condition(NS, "site", "Ready", "True", None, SETTLE);
     assert_eq!(
         origins_at_garage(&world, BUCKET),
@@ -342,14 +323,11 @@ fn a_team_applies_a_bucket_cors_with_kubectl_and_the_bucket_and_the_edge_answer(
     );
 
     // 9. Deletion. `Retain` first: the bucket keeps its rules.
-    cluster.apply(&bucket_cors(
-        &world,
-        "kept",
-        KEPT,
-        KEPT_HOST,
-        APP,
-        "  deletionPolicy: Retain\n",
-    ));
+    cluster.apply(
+        &bucket_cors(&world, "kept", KEPT, KEPT_HOST, APP)
+            .spec("deletionPolicy", "Retain")
+            .render(),
+    );
     cluster.wait_condition(NS, "kept", "Ready", "True", None, SETTLE);
     cluster.kubectl(&["delete", "bucketcors", "kept", "-n", NS, "--timeout=60s"]);
     assert!(

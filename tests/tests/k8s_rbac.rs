@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use bucketcors_testkit::garage::Garage;
 use support::cluster::{Cluster, Operator, RELEASE};
+use support::manifest::{self, BucketCorsManifest, GARAGE_SECRET};
 
 const NS: &str = "team-c";
 const BUCKET: &str = "rbac-site";
@@ -47,33 +48,13 @@ fn a_verb_taken_out_of_the_chart_role_surfaces_as_forbidden() {
     ]);
 
     let operator = Operator::start(&cluster, "bucketcors-0");
-    cluster.kubectl(&["create", "namespace", NS]);
-    cluster.apply(&format!(
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: garage-credentials\n  namespace: {NS}\nstringData:\n  accessKeyId: {}\n  secretAccessKey: {}\n",
-        garage.key().access_key_id,
-        garage.key().secret_access_key
-    ));
-    cluster.apply(&format!(
-        "apiVersion: bucketcors.dev/v1alpha1
-kind: BucketCors
-metadata:
-  name: site
-  namespace: {NS}
-spec:
-  backend:
-    provider: s3
-    bucket: {BUCKET}
-    endpoint: {}
-    region: garage
-    pathStyle: true
-    credentialsSecretRef:
-      name: garage-credentials
-  rules:
-    - allowedOrigins: [\"https://app.example.com\"]
-      allowedMethods: [GET]
-",
-        garage.endpoint()
-    ));
+    cluster.create_namespace(NS);
+    cluster.apply(&manifest::credentials(NS, GARAGE_SECRET, garage.key()));
+    cluster.apply(
+        &BucketCorsManifest::garage(NS, "site", &garage.endpoint(), BUCKET)
+            .rule(&["https://app.example.com"], &["GET"])
+            .render(),
+    );
 
     let ready = cluster.wait_condition(NS, "site", "Ready", "False", None, Duration::from_secs(60));
     let message = ready["message"].as_str().unwrap_or_default().to_lowercase();

@@ -26,6 +26,16 @@
 //! The binaries come from `scripts/install/controlplane.sh`, which builds
 //! them from the published Go modules. A missing binary is an error naming
 //! that installer: tests fail, they never skip.
+//!
+//! **A cluster of your own.** [`ControlPlane::for_tests`] is what tests call:
+//! with `BUCKETCORS_TEST_KUBECONFIG=<path>` set it connects to that cluster
+//! ([`ControlPlane::connect`]) instead of starting one, and drives it with
+//! that kubeconfig's identity (which must be cluster-admin: the tests
+//! install the chart's CRD and ClusterRoles). It is a separate variable, not
+//! `KUBECONFIG`, so that a developer's everyday cluster is never used by
+//! accident. Use a throwaway cluster (kind, k3d, minikube) and one test
+//! thread (`RUST_TEST_THREADS=1`): the tests share its cluster-scoped
+//! objects.
 
 use crate::scratch;
 use base64::prelude::{BASE64_STANDARD, Engine as _};
@@ -63,11 +73,14 @@ fn err(message: impl Into<String>) -> ControlPlaneError {
     ControlPlaneError(message.into())
 }
 
-/// A running etcd plus kube-apiserver. Stops on drop.
+/// A running etcd plus kube-apiserver (stopped on drop), or a cluster the
+/// developer named with `BUCKETCORS_TEST_KUBECONFIG` (left running).
 pub struct ControlPlane {
     dir: PathBuf,
-    port: u16,
-    admin_token: String,
+    server: String,
+    /// The server's CA, base64 PEM as kubeconfigs hold it; `None` when the
+    /// developer's kubeconfig skips verification.
+    ca_data: Option<String>,
     kubeconfig: PathBuf,
     etcd: Option<Child>,
     apiserver: Option<Child>,
@@ -79,7 +92,7 @@ impl fmt::Debug for ControlPlane {
         f.debug_struct("ControlPlane")
             .field("server", &self.server())
             .field("dir", &self.dir)
-            .field("admin_token", &"<redacted>")
+            .field("external", &self.is_external())
             .finish_non_exhaustive()
     }
 }
@@ -106,7 +119,88 @@ pub fn tool(name: &str) -> Result<PathBuf, ControlPlaneError> {
     })
 }
 
+/// The variable naming a developer's own cluster for the tests.
+pub const TEST_KUBECONFIG_ENV: &str = "BUCKETCORS_TEST_KUBECONFIG";
+
 impl ControlPlane {
+    /// The control plane a test runs against: the cluster named by
+    /// `BUCKETCORS_TEST_KUBECONFIG` when it is set, otherwise a fresh one
+    /// started here.
+    pub fn for_tests() -> Result<ControlPlane, ControlPlaneError> {
+        match std::env::var_os(TEST_KUBECONFIG_ENV) {
+            Some(path) if !path.is_empty() => Self::connect(Path::new(&path)),
+            _ => Self::start(),
+        }
+    }
+
+    /// Uses the running cluster that `kubeconfig` points at (its current
+    /// context). Nothing is started; dropping the value leaves the cluster
+    /// running and removes only this value's scratch directory (Helm state,
+    /// ServiceAccount kubeconfigs written for the test).
+    pub fn connect(kubeconfig: &Path) -> Result<ControlPlane, ControlPlaneError> {
+        let begun = Instant::now();
+        tool("kubectl")?;
+        if !kubeconfig.is_file() {
+            return Err(err(format!(
+                "{TEST_KUBECONFIG_ENV}={} is not a file",
+                kubeconfig.display()
+            )));
+        }
+        // `--raw --flatten` puts the CA inline whether the kubeconfig holds
+        // it as data or as a file; `--minify` keeps the current context only.
+        let out = checked(
+            Command::new(tool("kubectl")?)
+                .env("KUBECONFIG", kubeconfig)
+                .args([
+                    "config",
+                    "view",
+                    "--raw",
+                    "--flatten",
+                    "--minify",
+                    "-o",
+                    "json",
+                ]),
+            "kubectl config view",
+        )?;
+        let view: serde_json::Value = serde_json::from_str(&out)
+            .map_err(|e| err(format!("reading {}: {e}", kubeconfig.display())))?;
+        let cluster = view
+            .pointer("/clusters/0/cluster")
+            .ok_or_else(|| err(format!("{} has no current cluster", kubeconfig.display())))?;
+        let server = cluster["server"]
+            .as_str()
+            .ok_or_else(|| {
+                err(format!(
+                    "{}: the cluster has no server",
+                    kubeconfig.display()
+                ))
+            })?
+            .to_string();
+        let ca_data = cluster["certificate-authority-data"]
+            .as_str()
+            .map(str::to_string);
+        let dir = scratch::fresh_dir("cluster")
+            .map_err(|e| err(format!("creating a temporary directory: {e}")))?;
+        let mut plane = ControlPlane {
+            dir,
+            server,
+            ca_data,
+            kubeconfig: kubeconfig.to_path_buf(),
+            etcd: None,
+            apiserver: None,
+            started_in: Duration::ZERO,
+        };
+        plane.wait_ready()?;
+        plane.started_in = begun.elapsed();
+        Ok(plane)
+    }
+
+    /// Whether this is a developer's cluster ([`ControlPlane::connect`])
+    /// rather than one started here.
+    pub fn is_external(&self) -> bool {
+        self.apiserver.is_none()
+    }
+
     /// Starts etcd and kube-apiserver and waits until the API server is ready.
     pub fn start() -> Result<ControlPlane, ControlPlaneError> {
         let begun = Instant::now();
@@ -126,16 +220,18 @@ impl ControlPlane {
         )
         .map_err(|e| err(format!("writing the token file: {e}")))?;
 
+        let ca = std::fs::read(dir.join("pki/ca.crt"))
+            .map_err(|e| err(format!("reading the CA certificate: {e}")))?;
         let mut plane = ControlPlane {
             kubeconfig: dir.join("admin.kubeconfig"),
             dir,
-            port,
-            admin_token,
+            server: format!("https://127.0.0.1:{port}"),
+            ca_data: Some(BASE64_STANDARD.encode(ca)),
             etcd: None,
             apiserver: None,
             started_in: Duration::ZERO,
         };
-        plane.write_kubeconfig(&plane.kubeconfig, &plane.admin_token.clone())?;
+        plane.write_kubeconfig(&plane.kubeconfig, &admin_token)?;
 
         let etcd_url = format!("http://127.0.0.1:{client_port}");
         let peer_url = format!("http://127.0.0.1:{peer_port}");
@@ -198,27 +294,24 @@ impl ControlPlane {
         Ok(plane)
     }
 
-    /// `https://127.0.0.1:PORT`.
+    /// The API server's URL (`https://127.0.0.1:PORT` when started here).
     pub fn server(&self) -> String {
-        format!("https://127.0.0.1:{}", self.port)
+        self.server.clone()
     }
 
-    /// The admin's kubeconfig (user `bucketcors-test-admin`, group `system:masters`).
+    /// The admin's kubeconfig (user `bucketcors-test-admin`, group
+    /// `system:masters`), or the developer's own.
     pub fn kubeconfig(&self) -> &Path {
         &self.kubeconfig
     }
 
-    /// The admin's bearer token. Tests only: it is a credential.
-    pub fn admin_token(&self) -> &str {
-        &self.admin_token
-    }
-
-    /// The directory holding the PKI, etcd's data and both logs.
+    /// The directory holding the PKI, etcd's data and both logs (for a
+    /// developer's cluster, only the test's own files).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// How long [`ControlPlane::start`] took, until `/readyz` answered `ok`.
+    /// How long starting (or connecting) took, until `/readyz` answered `ok`.
     pub fn started_in(&self) -> Duration {
         self.started_in
     }
@@ -253,6 +346,33 @@ impl ControlPlane {
         checked(self.kubectl().args(args), "kubectl")
     }
 
+    /// Runs `kubectl ARGS` as the admin with `input` on its standard input
+    /// (`-f -`): its whole output, whether it succeeded or not.
+    pub fn kubectl_with_input(
+        &self,
+        args: &[&str],
+        input: &str,
+    ) -> Result<Output, ControlPlaneError> {
+        use std::io::Write;
+        let mut child = self
+            .kubectl()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| err(format!("running kubectl: {e}")))?;
+        // A write error means kubectl exited early; its output says why.
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(input.as_bytes());
+        child
+            .wait_with_output()
+            .map_err(|e| err(format!("waiting for kubectl: {e}")))
+    }
+
     /// A token of ServiceAccount `namespace/name` from the TokenRequest API
     /// (`kubectl create token`), valid for `lifetime`.
     pub fn service_account_token(
@@ -279,15 +399,20 @@ impl ControlPlane {
     }
 
     fn write_kubeconfig(&self, path: &Path, token: &str) -> Result<(), ControlPlaneError> {
-        let ca = std::fs::read(self.dir.join("pki/ca.crt"))
-            .map_err(|e| err(format!("reading the CA certificate: {e}")))?;
+        let cluster = match &self.ca_data {
+            Some(ca) => serde_json::json!({
+                "server": self.server,
+                "certificate-authority-data": ca,
+            }),
+            None => serde_json::json!({
+                "server": self.server,
+                "insecure-skip-tls-verify": true,
+            }),
+        };
         let config = serde_json::json!({
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "test", "cluster": {
-                "server": self.server(),
-                "certificate-authority-data": BASE64_STANDARD.encode(ca),
-            }}],
+            "clusters": [{"name": "test", "cluster": cluster}],
             "users": [{"name": "test", "user": {"token": token}}],
             "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
             "current-context": "test",
@@ -347,7 +472,7 @@ impl Drop for ControlPlane {
         {
             stop(child);
         }
-        if std::thread::panicking() {
+        if std::thread::panicking() && !self.is_external() {
             eprintln!(
                 "control plane: kept {} (etcd.log, kube-apiserver.log) for the failed test",
                 self.dir.display()

@@ -143,7 +143,13 @@ impl LocalPod {
         let duration = format!("--duration={}s", TOKEN_LIFETIME.as_secs());
         let token = kubectl(&["create", "token", account, "-n", namespace, &duration])?;
         let admin = json(kubectl(&[
-            "config", "view", "--raw", "--minify", "-o", "json",
+            "config",
+            "view",
+            "--raw",
+            "--flatten",
+            "--minify",
+            "-o",
+            "json",
         ])?)?;
         let cluster = &admin["clusters"][0]["cluster"];
         let kubeconfig = dir.join(format!("{pod_name}.kubeconfig"));

@@ -22,6 +22,7 @@ use bucketcors_testkit::tools::workspace_root;
 use serde_json::Value;
 
 use super::cli::bucketcors_bin;
+use super::manifest;
 
 /// The namespace the chart is installed into.
 pub const RELEASE_NS: &str = "bucketcors-system";
@@ -32,30 +33,33 @@ pub const RELEASE: &str = "bucketcors";
 pub struct Cluster {
     /// The control plane (admin access through its kubeconfig).
     pub plane: ControlPlane,
+    /// Namespaces this test created, removed again on a developer's cluster.
+    namespaces: std::cell::RefCell<Vec<String>>,
 }
 
 impl Cluster {
     /// Starts a control plane and installs the chart with `helm install`,
     /// passing `helm_args` (for example `--set`, `-f FILE`) through.
     pub fn install(helm_args: &[&str]) -> Cluster {
-        let plane = ControlPlane::start()
+        let plane = ControlPlane::for_tests()
             .unwrap_or_else(|e| panic!("the control plane must run for this test: {e}"));
         eprintln!("control plane ready in {:?}", plane.started_in());
-        let cluster = Cluster { plane };
-        cluster.kubectl(&["create", "namespace", RELEASE_NS]);
+        let cluster = Cluster {
+            plane,
+            namespaces: Default::default(),
+        };
+        if cluster.plane.is_external() {
+            // A developer's cluster may hold an earlier run's release.
+            let _ = cluster.helm(&["uninstall", RELEASE, "--namespace", RELEASE_NS]);
+        }
+        cluster.create_namespace(RELEASE_NS);
         let chart = workspace_root().join("charts/bucketcors");
-        let mut helm = cluster.plane.helm().expect("helm is installed");
-        helm.args(["install", RELEASE])
-            .arg(&chart)
-            .args(["--namespace", RELEASE_NS])
-            .args(helm_args);
-        let out = helm.output().expect("helm runs");
-        assert!(
-            out.status.success(),
-            "helm install failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut args = vec!["install", RELEASE, chart.to_str().expect("a UTF-8 path")];
+        args.extend(["--namespace", RELEASE_NS]);
+        args.extend(helm_args);
+        if let Err(e) = cluster.helm(&args) {
+            panic!("helm install failed:\n{e}");
+        }
         cluster.kubectl(&[
             "wait",
             "--for=condition=Established",
@@ -63,6 +67,24 @@ impl Cluster {
             "crd/bucketcors.bucketcors.dev",
         ]);
         cluster
+    }
+
+    /// `helm ARGS` against this cluster: its output, or its output and
+    /// error when it failed.
+    fn helm(&self, args: &[&str]) -> Result<String, String> {
+        let out = self
+            .plane
+            .helm()
+            .expect("helm is installed")
+            .args(args)
+            .output()
+            .expect("helm runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if out.status.success() {
+            Ok(stdout)
+        } else {
+            Err(format!("{stdout}{}", String::from_utf8_lossy(&out.stderr)))
+        }
     }
 
     /// `kubectl ARGS` as the admin; panics with kubectl's error when it fails.
@@ -92,7 +114,7 @@ impl Cluster {
     pub fn apply(&self, manifest: &str) -> String {
         let (ok, stdout, stderr) = self.apply_raw(manifest);
         // A Secret's manifest holds credentials: never echo it.
-        let shown = if manifest.contains("kind: Secret") {
+        let shown = if manifest::is_secret(manifest) {
             "(a Secret, not shown)"
         } else {
             manifest
@@ -104,25 +126,19 @@ impl Cluster {
         stdout
     }
 
+    /// Creates namespace `name` (no error when it exists: a developer's
+    /// cluster may have it from an earlier run).
+    pub fn create_namespace(&self, name: &str) {
+        self.apply(&manifest::namespace(name));
+        self.namespaces.borrow_mut().push(name.to_string());
+    }
+
     /// `kubectl apply -f -`: `(success, stdout, stderr)`.
     pub fn apply_raw(&self, manifest: &str) -> (bool, String, String) {
-        use std::io::Write;
-        let mut child = self
+        let out = self
             .plane
-            .kubectl()
-            .args(["apply", "-f", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kubectl runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(manifest.as_bytes())
-            .expect("write the manifest");
-        let out = child.wait_with_output().expect("kubectl finishes");
+            .kubectl_with_input(&["apply", "-f", "-"], manifest)
+            .unwrap_or_else(|e| panic!("{e}"));
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -196,6 +212,35 @@ impl Cluster {
             let c = self.condition(namespace, name, type_)?;
             (c["status"] == status && reason.is_none_or(|r| c["reason"] == r)).then_some(c)
         })
+    }
+}
+
+/// On a developer's cluster, takes away what the test made: its
+/// `BucketCors` objects (finalizers dropped, since no operator is left to
+/// run them), its namespaces and the Helm release. A cluster started here
+/// goes away whole when the control plane drops.
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if !self.plane.is_external() {
+            return;
+        }
+        for namespace in self.namespaces.borrow().iter() {
+            let (_, names, _) =
+                self.kubectl_raw(&["get", "bucketcors", "-n", namespace, "-o", "name"]);
+            for object in names.lines() {
+                let _ = self.kubectl_raw(&[
+                    "patch",
+                    object,
+                    "-n",
+                    namespace,
+                    "--type=merge",
+                    "-p",
+                    r#"{"metadata":{"finalizers":null}}"#,
+                ]);
+            }
+            let _ = self.kubectl_raw(&["delete", "namespace", namespace, "--wait=false"]);
+        }
+        let _ = self.helm(&["uninstall", RELEASE, "--namespace", RELEASE_NS]);
     }
 }
 

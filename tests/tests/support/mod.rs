@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod edge_kv;
 pub mod fault_proxy;
 pub mod finalizer;
+pub mod manifest;
 pub mod oss_standin;
 pub mod presign;
 pub mod raw_http;
