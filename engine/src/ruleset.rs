@@ -56,15 +56,25 @@ pub enum RuleSetError {
 impl RuleSet {
     /// Validates `config` for `dialect` and computes its revision.
     pub fn new(dialect: Dialect, config: CorsConfig) -> Result<RuleSet, Report> {
+        RuleSet::with_warnings(dialect, config).map(|(rule_set, _)| rule_set)
+    }
+
+    /// [`RuleSet::new`], also handing back the validation warnings (shadowed
+    /// rules...), so that a caller that reports them validates once.
+    pub fn with_warnings(
+        dialect: Dialect,
+        config: CorsConfig,
+    ) -> Result<(RuleSet, Vec<crate::validate::Diagnostic>), Report> {
         let report = validate(&config, dialect);
         if !report.is_valid() {
             return Err(report);
         }
-        Ok(RuleSet {
+        let rule_set = RuleSet {
             revision: revision(dialect, &config),
             dialect,
             config,
-        })
+        };
+        Ok((rule_set, report.warnings))
     }
 
     /// The serialized form.
@@ -122,4 +132,33 @@ pub fn revision(dialect: Dialect, config: &CorsConfig) -> String {
         out.push_str(&format!("{byte:02x}"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Rule;
+
+    #[test]
+    fn with_warnings_is_new_plus_the_warnings_of_one_validation() {
+        let rule = |origin: &str, methods: &[&str]| Rule {
+            allowed_origins: vec![origin.into()],
+            allowed_methods: methods.iter().map(|m| m.to_string()).collect(),
+            ..Rule::default()
+        };
+        // The second rule can never match first: a shadowing warning.
+        let config = CorsConfig {
+            rules: vec![
+                rule("*", &["GET", "PUT"]),
+                rule("https://a.example", &["GET"]),
+            ],
+            response_vary: false,
+        };
+        let (rule_set, warnings) = RuleSet::with_warnings(Dialect::S3, config.clone()).unwrap();
+        assert_eq!(warnings, validate(&config, Dialect::S3).warnings);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(rule_set, RuleSet::new(Dialect::S3, config).unwrap());
+        let invalid = CorsConfig::default();
+        assert!(RuleSet::with_warnings(Dialect::S3, invalid).is_err());
+    }
 }

@@ -17,9 +17,9 @@
 //! It used to have a `controller` mode against an in-process mock API
 //! server; the operator is now measured against a real kube-apiserver.
 
-use bucketcors_operator::backend::{AccessKeys, Connector, CredentialSource};
 use bucketcors_operator::crd::{BucketCors, BucketCorsSpec};
-use bucketcors_operator::reconcile::{Desired, Reconciler};
+use bucketcors_sync::backend::{AccessKeys, Connector, CredentialSource};
+use bucketcors_sync::reconcile::{Desired, Reconciler};
 use futures::StreamExt;
 use kube::Resource;
 use serde_json::{Value, json};
@@ -132,10 +132,7 @@ async fn run_core(garage: &GarageInfo, objects: Vec<BucketCors>, concurrency: u1
         .map(|obj| {
             let connector = connector.clone();
             async move {
-                let backend = connector
-                    .for_spec(&obj.spec.backend)
-                    .await
-                    .expect("backend");
+                let backend = obj.spec.backend.connect(&connector).await.expect("backend");
                 Reconciler::new(backend.as_ref())
                     .apply(&Desired::new(obj.spec.cors_config()))
                     .await

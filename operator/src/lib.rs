@@ -1,15 +1,12 @@
 //! # bucketcors operator
 //!
-//! Adapters around the engine: the `BucketCors` resource ([`crd`]), the
-//! storage backends ([`backend`]), the reconcile core shared by the
-//! controller and `bucketcors apply` ([`reconcile`]), the edge publisher
-//! ([`edge`]), the Kubernetes controller ([`controller`]) and the command
-//! line ([`cli`]).
+//! The Kubernetes side of bucketcors, above the Kubernetes-free sync core
+//! ([`bucketcors_sync`]: storage backends, edge publisher, reconcile core):
+//! the `BucketCors` resource and its translation into the core's inputs
+//! ([`crd`]), the Kubernetes controller ([`controller`]), the command line
+//! ([`cli`]) and the operator's logs and metrics ([`telemetry`]).
 
-pub mod backend;
 pub mod cli;
 pub mod controller;
 pub mod crd;
-pub mod edge;
-pub mod reconcile;
 pub mod telemetry;

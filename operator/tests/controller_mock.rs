@@ -12,11 +12,11 @@
 //! objects that reference them.
 
 use bucketcors_engine::{CorsConfig, Rule};
-use bucketcors_operator::backend::{AccessKeys, BackendSettings, Connector, CredentialSource};
 use bucketcors_operator::controller::secrets::{Credentials, referencing};
 use bucketcors_operator::controller::{Context, Error, error_policy, reconcile};
 use bucketcors_operator::crd::{BucketCors, BucketCorsSpec, FINALIZER, Provider};
 use bucketcors_operator::telemetry::Metrics;
+use bucketcors_sync::backend::{AccessKeys, BackendSettings, Connector, CredentialSource};
 use bucketcors_testkit::garage::Garage;
 use http::{Method, Request, Response, StatusCode};
 use k8s_openapi::ByteString;

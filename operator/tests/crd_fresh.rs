@@ -1,34 +1,37 @@
-//! The CRD checked in for the Helm chart is exactly what the Rust types
-//! generate, and `bucketcors crd` prints that same text. When a type changes,
-//! this test fails and prints the command that regenerates the file.
+//! The CRD checked in at `crds/` (the one source) and the Helm chart's copy
+//! are exactly what the Rust types generate, and `bucketcors crd` prints
+//! that same text. When a type changes, this test fails and prints the
+//! commands that regenerate both files.
 
-use bucketcors_operator::crd::{CRD_PATH, crd_yaml};
+use bucketcors_operator::crd::{CHART_CRD_PATH, CRD_PATH, crd_yaml};
 use std::path::Path;
 use std::process::Command;
 
+fn regenerate() -> String {
+    format!(
+        "regenerate them with:\n  cargo run -p bucketcors-operator -- crd > {CRD_PATH} && cp {CRD_PATH} {CHART_CRD_PATH}"
+    )
+}
+
 #[test]
-fn checked_in_crd_matches_the_types() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(CRD_PATH);
-    let checked_in = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {} ({e}); generate it with:\n  cargo run -p bucketcors-operator -- crd > {CRD_PATH}",
-            path.display()
-        )
-    });
+fn checked_in_crds_match_the_types() {
     let generated = crd_yaml();
-    if checked_in != generated {
-        let first = checked_in
-            .lines()
-            .zip(generated.lines())
-            .position(|(a, b)| a != b)
-            .map(|i| i + 1)
-            .unwrap_or_else(|| checked_in.lines().count().min(generated.lines().count()) + 1);
-        panic!(
-            "{CRD_PATH} is stale (first difference at line {first}); regenerate it with:\n  \
-             cargo run -p bucketcors-operator -- crd > {CRD_PATH}"
-        );
+    for file in [CRD_PATH, CHART_CRD_PATH] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file);
+        let checked_in = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {} ({e}); {}", path.display(), regenerate()));
+        if checked_in != generated {
+            let first = checked_in
+                .lines()
+                .zip(generated.lines())
+                .position(|(a, b)| a != b)
+                .map(|i| i + 1)
+                .unwrap_or_else(|| checked_in.lines().count().min(generated.lines().count()) + 1);
+            panic!(
+                "{file} is stale (first difference at line {first}); {}",
+                regenerate()
+            );
+        }
     }
 }
 

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use bucketcors_engine::Dialect;
 use bucketcors_engine::edge_record::{EdgeRecord, route_key};
-use bucketcors_operator::edge::Publisher;
-use bucketcors_operator::edge::cloudflare::{CloudflareKv, KvNamespace};
-use bucketcors_operator::edge::retry::RetryPolicy;
-use bucketcors_operator::edge::token::ApiToken;
+use bucketcors_sync::edge::Publisher;
+use bucketcors_sync::edge::cloudflare::{CloudflareKv, KvNamespace};
+use bucketcors_sync::edge::token::ApiToken;
+use bucketcors_sync::retry::RetryPolicy;
 use bucketcors_testkit::edge::EdgeOptions;
 use edge_support::{Edge, config};
 

@@ -60,7 +60,7 @@ use std::time::{Duration, Instant};
 
 use bucketcors_engine::format::parse_document;
 use bucketcors_engine::{Compiled, Dialect};
-use bucketcors_operator::reconcile::Removal;
+use bucketcors_sync::reconcile::Removal;
 use bucketcors_testkit::edge::EdgeOptions;
 use serde_json::{Value, json};
 use support::browser::{Browser, Fetch, Seen};

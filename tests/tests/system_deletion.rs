@@ -17,7 +17,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use bucketcors_operator::crd::{BucketCors, DeletionPolicy};
-use bucketcors_operator::reconcile::Removal;
+use bucketcors_sync::reconcile::Removal;
 use bucketcors_testkit::edge::EdgeOptions;
 use support::cli;
 use support::world::World;

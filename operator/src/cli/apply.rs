@@ -12,11 +12,11 @@
 
 use super::backend_args::{CredentialsArgs, EXIT_BACKEND, EXIT_INVALID, fail, runtime};
 use super::manifests::{self, Manifest};
-use crate::backend::{BackendSettings, Connector};
-use crate::edge::Publisher;
-use crate::edge::cloudflare::{CloudflareKv, DEFAULT_API_URL, KvNamespace};
-use crate::edge::token::{ApiToken, TOKEN_ENV};
-use crate::reconcile::{Change, Desired, EdgeResult, Outcome, Plan, ReconcileError, Reconciler};
+use bucketcors_sync::backend::{BackendSettings, Connector};
+use bucketcors_sync::edge::Publisher;
+use bucketcors_sync::edge::cloudflare::{CloudflareKv, DEFAULT_API_URL, KvNamespace};
+use bucketcors_sync::edge::token::{ApiToken, TOKEN_ENV};
+use bucketcors_sync::reconcile::{Change, EdgeResult, Outcome, Plan, ReconcileError, Reconciler};
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::io::Write;
@@ -177,7 +177,7 @@ async fn apply_all(
                     out,
                     "{verb:<22} {}  {}  {} ({}){}",
                     plan.target,
-                    short(&plan.revision),
+                    short(plan.revision()),
                     manifest.name(),
                     manifest.source,
                     if edge {
@@ -219,16 +219,24 @@ async fn apply_one(
     dry_run: bool,
 ) -> Result1 {
     let spec = &manifest.object.spec;
-    let backend = match connector.for_spec(&spec.backend).await {
+    let backend = match spec.backend.connect(connector).await {
         Ok(b) => b,
         Err(error) => {
             return Result1::Failed(ReconcileError::Backend {
-                operation: crate::reconcile::Operation::Read,
+                operation: bucketcors_sync::reconcile::Operation::Read,
                 error,
             });
         }
     };
-    let desired = Desired::from_spec(spec);
+    let desired = match spec.desired() {
+        Ok(desired) => desired,
+        Err(error) => {
+            return Result1::Failed(ReconcileError::Backend {
+                operation: bucketcors_sync::reconcile::Operation::Read,
+                error,
+            });
+        }
+    };
     let mut reconciler = Reconciler::new(backend.as_ref());
     if let Some(publisher) = publisher {
         reconciler = reconciler.with_publisher(publisher);

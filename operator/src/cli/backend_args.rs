@@ -2,9 +2,9 @@
 //! (the environment or `--credentials FILE`, never a manifest), the flags
 //! that name one bucket, and the exit codes for backend work.
 
-use crate::backend::credentials::CredentialsFile;
-use crate::backend::{BackendSettings, Connector, CredentialSource};
 use crate::crd::Provider;
+use bucketcors_sync::backend::credentials::CredentialsFile;
+use bucketcors_sync::backend::{BackendSettings, Connector, CredentialSource};
 use clap::ValueEnum;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -1,8 +1,10 @@
 //! `bucketcors crd`: print the `BucketCors` CustomResourceDefinition.
 //!
 //! The YAML comes from the Rust types ([`crate::crd`]), so it is always the
-//! schema this binary validates and reconciles against. The chart's copy in
-//! `charts/bucketcors/crds/` is this output, checked by a test.
+//! schema this binary validates and reconciles against. `crds/` at the top
+//! of the repository holds this output, and the chart's copy in
+//! `charts/bucketcors/crds/` repeats it; a test and `scripts/check-chart.sh`
+//! check both.
 
 use std::io::Write;
 use std::process::ExitCode;

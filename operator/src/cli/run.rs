@@ -9,15 +9,15 @@
 //! exits 0. A leader that loses its Lease exits 1 so that its pod restarts
 //! as a candidate: two replicas must never write the same bucket.
 
-use crate::backend::{Connector, CredentialSource};
 use crate::controller::http::{self, Health};
 use crate::controller::leader::{LeaseElector, LeaseSettings};
 use crate::controller::secrets::Credentials;
 use crate::controller::{self, Context};
-use crate::edge::Publisher;
-use crate::edge::cloudflare::{CloudflareKv, DEFAULT_API_URL, KvNamespace};
-use crate::edge::token::{ApiToken, TOKEN_ENV};
 use crate::telemetry::{self, Metrics};
+use bucketcors_sync::backend::{Connector, CredentialSource};
+use bucketcors_sync::edge::Publisher;
+use bucketcors_sync::edge::cloudflare::{CloudflareKv, DEFAULT_API_URL, KvNamespace};
+use bucketcors_sync::edge::token::{ApiToken, TOKEN_ENV};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;

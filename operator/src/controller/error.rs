@@ -14,9 +14,24 @@
 //! *names* into messages). A missing bucket is retried with backoff rather
 //! than waited on: it may be created after the `BucketCors`.
 
-use crate::backend::{BackendError, ErrorKind};
-use crate::reconcile::{ErrorClass, ReconcileError};
+use bucketcors_sync::backend::BackendError;
+use bucketcors_sync::reconcile::{ErrorClass, ReconcileError, reason as core_reason};
 use std::time::Duration;
+
+/// The reasons of the controller's own failures; the core's are
+/// `bucketcors_sync::reconcile::reason`.
+pub mod reason {
+    /// The referenced Secret does not exist.
+    pub const SECRET_NOT_FOUND: &str = "SecretNotFound";
+    /// The Secret lacks a key or holds a value that is not text.
+    pub const SECRET_INVALID: &str = "SecretInvalid";
+    /// The spec enables the edge but the operator has no publisher.
+    pub const EDGE_NOT_CONFIGURED: &str = "EdgeNotConfigured";
+    /// A Kubernetes API call failed.
+    pub const KUBERNETES_API_ERROR: &str = "KubernetesApiError";
+    /// Adding or removing the finalizer failed.
+    pub const FINALIZER_ERROR: &str = "FinalizerError";
+}
 
 /// A failed reconciliation.
 #[derive(Debug, thiserror::Error)]
@@ -83,32 +98,15 @@ impl Error {
     /// The condition / Event / metric reason.
     pub fn reason(&self) -> &'static str {
         match self {
-            Error::InvalidSpec(_) => "InvalidSpec",
-            Error::SecretNotFound { .. } => "SecretNotFound",
-            Error::SecretInvalid { .. } => "SecretInvalid",
-            Error::Backend(e) => match e.kind {
-                ErrorKind::BucketNotFound => "BucketNotFound",
-                ErrorKind::AccessDenied => "AccessDenied",
-                ErrorKind::Refused => "BackendRefused",
-                ErrorKind::Transient => "BackendUnavailable",
-                ErrorKind::Other => "BackendError",
-            },
-            Error::Reconcile(e) => match e {
-                ReconcileError::Edge { .. } => "EdgePublishFailed",
-                ReconcileError::NotVerified { .. } => "NotVerified",
-                _ => match e.class() {
-                    ErrorClass::Invalid => "InvalidSpec",
-                    ErrorClass::Refused => "BackendRefused",
-                    ErrorClass::BucketNotFound => "BucketNotFound",
-                    ErrorClass::AccessDenied => "AccessDenied",
-                    ErrorClass::Transient => "BackendUnavailable",
-                    ErrorClass::Other => "BackendError",
-                },
-            },
-            Error::EdgeNotConfigured => "EdgeNotConfigured",
-            Error::Edge { .. } => "EdgePublishFailed",
-            Error::Kube(_) => "KubernetesApiError",
-            Error::Finalizer(_) => "FinalizerError",
+            Error::InvalidSpec(_) => core_reason::INVALID_SPEC,
+            Error::SecretNotFound { .. } => reason::SECRET_NOT_FOUND,
+            Error::SecretInvalid { .. } => reason::SECRET_INVALID,
+            Error::Backend(e) => ErrorClass::from(e.kind).reason(),
+            Error::Reconcile(e) => e.reason(),
+            Error::EdgeNotConfigured => reason::EDGE_NOT_CONFIGURED,
+            Error::Edge { .. } => core_reason::EDGE_PUBLISH_FAILED,
+            Error::Kube(_) => reason::KUBERNETES_API_ERROR,
+            Error::Finalizer(_) => reason::FINALIZER_ERROR,
         }
     }
 
@@ -119,10 +117,7 @@ impl Error {
             | Error::SecretNotFound { .. }
             | Error::SecretInvalid { .. }
             | Error::EdgeNotConfigured => true,
-            Error::Backend(e) => !matches!(
-                e.kind,
-                ErrorKind::Transient | ErrorKind::Other | ErrorKind::BucketNotFound
-            ),
+            Error::Backend(e) => !ErrorClass::from(e.kind).is_retryable(),
             // The core's own judgement: a bucket that does not exist yet may
             // be created, so only invalid, refused and denied wait.
             Error::Reconcile(e) => !e.is_retryable(),
@@ -138,5 +133,41 @@ impl Error {
             Error::Reconcile(e) => e.retry_after(),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bucketcors_sync::backend::{ErrorKind, Target};
+    use bucketcors_sync::reconcile::Operation;
+
+    /// A backend failure means the same whether it happened while setting
+    /// the backend up or inside the core: one map decides both.
+    #[test]
+    fn backend_failures_have_one_reason_and_one_verdict() {
+        let target = Target {
+            provider: "s3",
+            bucket: "b".into(),
+        };
+        for kind in [
+            ErrorKind::BucketNotFound,
+            ErrorKind::AccessDenied,
+            ErrorKind::Refused,
+            ErrorKind::Transient,
+            ErrorKind::Other,
+        ] {
+            let error = BackendError::new(kind, &target, "x");
+            let setup = Error::Backend(error.clone());
+            let core = Error::Reconcile(ReconcileError::Backend {
+                operation: Operation::Read,
+                error,
+            });
+            assert_eq!(setup.reason(), core.reason(), "{kind:?}");
+            assert_eq!(setup.is_terminal(), core.is_terminal(), "{kind:?}");
+        }
+        let denied = Error::Backend(BackendError::new(ErrorKind::AccessDenied, &target, "x"));
+        assert_eq!(denied.reason(), "AccessDenied");
+        assert!(denied.is_terminal());
     }
 }

@@ -10,6 +10,7 @@
 //! with backoff does not flood the namespace. Failing to publish an Event is
 //! logged and otherwise ignored: it must never block a reconciliation.
 
+use super::report::{Note, NoteKind};
 use crate::crd::BucketCors;
 use kube::Resource;
 use kube::runtime::events::{Event, EventType, Recorder};
@@ -29,6 +30,16 @@ impl Events {
     /// Wraps a recorder.
     pub fn new(recorder: Recorder) -> Self {
         Events { recorder }
+    }
+
+    /// Publishes `note` (decided by [`super::report`]).
+    pub async fn note(&self, obj: &BucketCors, note: &Note) {
+        let type_ = match note.kind {
+            NoteKind::Normal => EventType::Normal,
+            NoteKind::Warning => EventType::Warning,
+        };
+        self.publish(obj, type_, note.reason, note.action, note.text.clone())
+            .await;
     }
 
     /// A Normal event.

@@ -6,17 +6,19 @@
 //! The controller follows kube-rs's controller-rs layout:
 //!
 //! - [`reconciler::reconcile`] runs one object through kube's finalizer
-//!   helper: apply (validate the spec, read the Secret, run the shared
-//!   reconcile core [`crate::reconcile`], publish to the edge, write the
-//!   status) or clean up (honour `deletionPolicy`). It returns when to look
+//!   helper: apply (read the Secret, run the shared reconcile core
+//!   [`bucketcors_sync::reconcile`]: validate, read, compare, write, verify,
+//!   publish; then write the status) or clean up (honour `deletionPolicy`). It returns when to look
 //!   again: after `spec.resyncInterval` (default 5 minutes), which repairs
 //!   drift.
 //! - [`reconciler::error_policy`] decides what a failure means: terminal
 //!   errors (invalid spec, missing Secret, access denied...) wait for a
 //!   change; transient ones retry with a capped exponential [`backoff`].
-//! - [`status`] builds the conditions `Ready`, `BackendSynced` and
-//!   `EdgePublished` and writes them with server-side apply; [`events`]
-//!   publishes Kubernetes Events for changes and failures.
+//! - [`report`] decides, as pure functions of the core's outcome (or the
+//!   error) and the old status, what the conditions say and which Events
+//!   are published; [`status`] builds the conditions `Ready`,
+//!   `BackendSynced` and `EdgePublished` from that and writes them with
+//!   server-side apply; [`events`] publishes the Events.
 //! - [`secrets`] turns the referenced Secret into a backend connector.
 //!   Secrets are watched as *metadata only*: a change of a Secret wakes the
 //!   objects that reference it (rotation re-applies) without the operator
@@ -52,6 +54,7 @@ pub mod events;
 pub mod http;
 pub mod leader;
 pub mod reconciler;
+pub mod report;
 pub mod secrets;
 pub mod status;
 
@@ -59,9 +62,9 @@ pub use error::Error;
 pub use reconciler::{error_policy, reconcile};
 
 use crate::crd::BucketCors;
-use crate::edge::Publisher;
 use crate::telemetry::Metrics;
 use backoff::Backoff;
+use bucketcors_sync::edge::Publisher;
 use events::Events;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;

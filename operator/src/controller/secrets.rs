@@ -11,8 +11,9 @@
 //! Errors name the Secret and the missing key, never a value.
 
 use super::error::Error;
-use crate::backend::{AccessKeys, Connector, CredentialSource};
 use crate::crd::{BucketCors, CredentialsSecretRef};
+use bucketcors_sync::backend::{AccessKeys, Connector, CredentialSource};
+use bucketcors_sync::edge::token::{ApiToken, TokenError};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -114,19 +115,7 @@ impl Credentials {
                 name: reference.name.clone(),
                 problem,
             };
-            let bytes = secret
-                .data
-                .as_ref()
-                .and_then(|d| d.get(key))
-                .map(|b| b.0.clone())
-                .or_else(|| {
-                    secret
-                        .string_data
-                        .as_ref()
-                        .and_then(|d| d.get(key))
-                        .map(|s| s.clone().into_bytes())
-                });
-            match bytes {
+            match secret_value(&secret, key).map(<[u8]>::to_vec) {
                 None if required => Err(invalid(format!(
                     "has no key `{key}`: add it, or name the right key in spec.backend.credentialsSecretRef"
                 ))),
@@ -148,6 +137,30 @@ impl Credentials {
             session_token: value(reference.session_token_key(), false)?,
         })
     }
+}
+
+/// The bytes under `key` of `secret`: `data`, or `stringData` for Secrets
+/// built in memory.
+fn secret_value<'a>(secret: &'a Secret, key: &str) -> Option<&'a [u8]> {
+    secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(key))
+        .map(|b| b.0.as_slice())
+        .or_else(|| {
+            secret
+                .string_data
+                .as_ref()
+                .and_then(|d| d.get(key))
+                .map(String::as_bytes)
+        })
+}
+
+/// The Cloudflare API token under `key` of `secret`. Errors name the Secret
+/// and the key, never the value.
+pub fn edge_token(secret: &Secret, key: &str) -> Result<ApiToken, TokenError> {
+    let name = secret.metadata.name.as_deref().unwrap_or_default();
+    ApiToken::from_secret_value(name, key, secret_value(secret, key))
 }
 
 fn fingerprint(keys: &AccessKeys) -> [u8; 32] {
@@ -175,4 +188,33 @@ pub fn referencing(
         })
         .map(|obj| ObjectRef::from(obj.as_ref()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::ByteString;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn edge_token_reads_data_then_string_data_and_names_the_missing_key() {
+        let mut secret = Secret::default();
+        secret.metadata.name = Some("cf".into());
+        secret.data = Some(BTreeMap::from([(
+            "apiToken".to_owned(),
+            ByteString(b"abc".to_vec()),
+        )]));
+        secret.string_data = Some(BTreeMap::from([("other".to_owned(), "def".to_owned())]));
+        let token = |value: &str| ApiToken::new(value, "test").unwrap();
+        assert_eq!(edge_token(&secret, "apiToken").unwrap(), token("abc"));
+        assert_eq!(edge_token(&secret, "other").unwrap(), token("def"));
+        let err = edge_token(&secret, "token").unwrap_err();
+        assert_eq!(
+            err,
+            TokenError::MissingKey {
+                secret: "cf".into(),
+                key: "token".into()
+            }
+        );
+    }
 }

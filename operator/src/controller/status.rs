@@ -31,11 +31,61 @@ pub mod types {
     pub const EDGE_PUBLISHED: &str = "EdgePublished";
 }
 
+/// A condition's status, as the Kubernetes API conventions spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConditionStatus {
+    /// The condition holds.
+    True,
+    /// The condition does not hold; the reason says why.
+    False,
+    /// Not known yet (an earlier step has not succeeded).
+    Unknown,
+}
+
+impl ConditionStatus {
+    /// `True`, `False` or `Unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConditionStatus::True => "True",
+            ConditionStatus::False => "False",
+            ConditionStatus::Unknown => "Unknown",
+        }
+    }
+}
+
+/// The reasons of the controller's own conditions and Events; failure
+/// reasons come from [`super::Error::reason`] (the core's from
+/// `bucketcors_sync::reconcile::reason`).
+pub mod reason {
+    /// Condition: the bucket (and the edge) hold the rules.
+    pub const SYNCED: &str = "Synced";
+    /// Condition: the edge serves the rules.
+    pub const PUBLISHED: &str = "Published";
+    /// Condition: edge publishing is off for this resource.
+    pub const DISABLED: &str = "Disabled";
+    /// Condition: the bucket was not touched (the edge was refused first).
+    pub const NOT_ATTEMPTED: &str = "NotAttempted";
+    /// Condition: the edge waits for the bucket.
+    pub const WAITING_FOR_BACKEND: &str = "WaitingForBackend";
+    /// Event: the bucket was written.
+    pub const APPLIED: &str = "Applied";
+    /// Event: a change made outside bucketcors was undone.
+    pub const DRIFT_REPAIRED: &str = "DriftRepaired";
+    /// Event: the edge now serves a new revision.
+    pub const EDGE_PUBLISHED: &str = "EdgePublished";
+    /// Event: the edge record was removed (edge publishing turned off).
+    pub const EDGE_UNPUBLISHED: &str = "EdgeUnpublished";
+    /// Event: deletion left the bucket's configuration (deletionPolicy Retain).
+    pub const RETAINED: &str = "Retained";
+    /// Event: deletion removed the bucket's configuration.
+    pub const DELETED: &str = "Deleted";
+}
+
 /// One condition's new value, before times are filled in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     /// `True`, `False` or `Unknown`.
-    pub status: &'static str,
+    pub status: ConditionStatus,
     /// CamelCase reason.
     pub reason: String,
     /// Human-readable message.
@@ -43,29 +93,24 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// A `True` condition.
-    pub fn ok(reason: &str, message: impl Into<String>) -> Self {
+    fn new(status: ConditionStatus, reason: &str, message: impl Into<String>) -> Self {
         Verdict {
-            status: "True",
+            status,
             reason: reason.to_string(),
             message: message.into(),
         }
+    }
+    /// A `True` condition.
+    pub fn ok(reason: &str, message: impl Into<String>) -> Self {
+        Verdict::new(ConditionStatus::True, reason, message)
     }
     /// A `False` condition.
     pub fn failed(reason: &str, message: impl Into<String>) -> Self {
-        Verdict {
-            status: "False",
-            reason: reason.to_string(),
-            message: message.into(),
-        }
+        Verdict::new(ConditionStatus::False, reason, message)
     }
     /// An `Unknown` condition.
     pub fn unknown(reason: &str, message: impl Into<String>) -> Self {
-        Verdict {
-            status: "Unknown",
-            reason: reason.to_string(),
-            message: message.into(),
-        }
+        Verdict::new(ConditionStatus::Unknown, reason, message)
     }
 }
 
@@ -94,36 +139,28 @@ pub fn build(obj: &BucketCors, outcome: &Outcome, now: Timestamp) -> BucketCorsS
     // Ready is True when both are; otherwise it repeats the first False
     // condition (the bucket before the edge), else the first Unknown one.
     let parts = [&outcome.backend, &outcome.edge];
-    let ready = if parts.iter().all(|v| v.status == "True") {
+    let ready = if parts.iter().all(|v| v.status == ConditionStatus::True) {
         Verdict::ok(
-            "Synced",
+            reason::SYNCED,
             "the bucket holds the rules and the edge is up to date",
         )
     } else {
         let cause = parts
             .iter()
-            .find(|v| v.status == "False")
-            .or_else(|| parts.iter().find(|v| v.status != "True"))
+            .find(|v| v.status == ConditionStatus::False)
+            .or_else(|| parts.iter().find(|v| v.status != ConditionStatus::True))
             .expect("one part is not True");
-        Verdict {
-            status: if cause.status == "False" {
-                "False"
-            } else {
-                "Unknown"
-            },
-            reason: cause.reason.clone(),
-            message: cause.message.clone(),
-        }
+        (*cause).clone()
     };
     let condition = |type_: &str, v: &Verdict| -> Condition {
         let previous = old.condition(type_);
         let since = match previous {
-            Some(p) if p.status == v.status => p.last_transition_time.clone(),
+            Some(p) if p.status == v.status.as_str() => p.last_transition_time.clone(),
             _ => Time(now),
         };
         Condition {
             type_: type_.to_string(),
-            status: v.status.to_string(),
+            status: v.status.as_str().to_string(),
             reason: v.reason.clone(),
             message: v.message.clone(),
             last_transition_time: since,
@@ -163,4 +200,114 @@ pub async fn apply(
     api.patch_status(&obj.name_any(), &params, &Patch::Apply(&patch))
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::BucketCorsSpec;
+
+    fn object(status: Option<BucketCorsStatus>) -> BucketCors {
+        let spec: BucketCorsSpec = serde_yaml::from_str(
+            "backend: {provider: s3, bucket: b}\nrules: [{allowedOrigins: ['*'], allowedMethods: [GET]}]",
+        )
+        .unwrap();
+        let mut obj = BucketCors::new("x", spec);
+        obj.metadata.generation = Some(3);
+        obj.status = status;
+        obj
+    }
+
+    fn outcome(backend: Verdict, edge: Verdict) -> Outcome {
+        Outcome {
+            backend,
+            edge,
+            applied_revision: Some("sha256:a".into()),
+            edge_revision: None,
+            synced: true,
+            rule_count: 1,
+        }
+    }
+
+    fn ready(status: &BucketCorsStatus) -> (&str, &str) {
+        let c = status.condition(types::READY).unwrap();
+        (c.status.as_str(), c.reason.as_str())
+    }
+
+    /// Ready is True when both parts are, else repeats the first False
+    /// part (the bucket before the edge), else the first Unknown one.
+    #[test]
+    fn ready_follows_the_parts() {
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let ok = || Verdict::ok(reason::SYNCED, "m");
+        let cases = [
+            (ok(), Verdict::ok(reason::DISABLED, "m"), ("True", "Synced")),
+            (
+                Verdict::failed("AccessDenied", "m"),
+                Verdict::unknown(reason::WAITING_FOR_BACKEND, "m"),
+                ("False", "AccessDenied"),
+            ),
+            (
+                ok(),
+                Verdict::failed("EdgePublishFailed", "m"),
+                ("False", "EdgePublishFailed"),
+            ),
+            (
+                Verdict::unknown(reason::NOT_ATTEMPTED, "m"),
+                Verdict::failed("EdgeNotConfigured", "m"),
+                ("False", "EdgeNotConfigured"),
+            ),
+            (
+                Verdict::unknown(reason::NOT_ATTEMPTED, "m"),
+                ok(),
+                ("Unknown", "NotAttempted"),
+            ),
+        ];
+        for (backend, edge, expected) in cases {
+            let status = build(&object(None), &outcome(backend, edge), t0);
+            assert_eq!(ready(&status), expected);
+            assert_eq!(status.observed_generation, Some(3));
+            assert!(
+                status
+                    .conditions
+                    .iter()
+                    .all(|c| c.observed_generation == Some(3))
+            );
+        }
+    }
+
+    /// lastTransitionTime moves only when a condition's status changes.
+    #[test]
+    fn transition_time_moves_only_on_a_status_change() {
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let t1: Timestamp = "2026-01-01T00:05:00Z".parse().unwrap();
+        let ok = outcome(
+            Verdict::ok(reason::SYNCED, "m"),
+            Verdict::ok(reason::DISABLED, "m"),
+        );
+        let first = build(&object(None), &ok, t0);
+        let again = build(&object(Some(first.clone())), &ok, t1);
+        let since = |s: &BucketCorsStatus| {
+            s.condition(types::READY)
+                .unwrap()
+                .last_transition_time
+                .clone()
+        };
+        assert_eq!(since(&again), since(&first));
+        assert_eq!(again.last_sync_time, Some(t1.to_string()));
+        let failed = outcome(
+            Verdict::failed("AccessDenied", "m"),
+            Verdict::ok(reason::DISABLED, "m"),
+        );
+        let broken = build(&object(Some(first.clone())), &failed, t1);
+        assert_eq!(since(&broken), Time(t1));
+        assert_eq!(
+            broken
+                .condition(types::EDGE_PUBLISHED)
+                .unwrap()
+                .last_transition_time,
+            Time(t0),
+            "the edge condition stayed True"
+        );
+    }
 }

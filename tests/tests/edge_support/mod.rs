@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use bucketcors_engine::edge_record::EdgeRecord;
 use bucketcors_engine::{CorsConfig, Dialect, RuleSet};
-use bucketcors_operator::edge::cloudflare::{CloudflareKv, KvNamespace};
-use bucketcors_operator::edge::retry::RetryPolicy;
-use bucketcors_operator::edge::token::ApiToken;
-use bucketcors_operator::edge::{EdgeTarget, Publisher};
+use bucketcors_sync::edge::cloudflare::{CloudflareKv, KvNamespace};
+use bucketcors_sync::edge::token::ApiToken;
+use bucketcors_sync::edge::{EdgeTarget, Publisher};
+use bucketcors_sync::retry::RetryPolicy;
 use bucketcors_testkit::edge::{EdgeHarness, EdgeOptions};
 
 pub use origin::Origin;

@@ -5,11 +5,11 @@
 //! `bucketcors apply` has no delete command: deletion is the finalizer's
 //! job in the cluster, and this runs the code that finalizer runs.
 
-use bucketcors_operator::backend::{AccessKeys, Connector, CredentialSource};
 use bucketcors_operator::crd::BucketCors;
-use bucketcors_operator::edge::cloudflare::{CloudflareKv, KvNamespace};
-use bucketcors_operator::edge::token::ApiToken;
-use bucketcors_operator::reconcile::{Desired, Reconciler, Removal};
+use bucketcors_sync::backend::{AccessKeys, Connector, CredentialSource};
+use bucketcors_sync::edge::cloudflare::{CloudflareKv, KvNamespace};
+use bucketcors_sync::edge::token::ApiToken;
+use bucketcors_sync::reconcile::{Reconciler, Removal};
 
 use super::world::World;
 
@@ -43,8 +43,8 @@ pub fn remove(world: &World, manifest: &serde_json::Value) -> Removal {
         .expect("runtime");
     runtime
         .block_on(async {
-            let backend = connector.for_spec(&spec.backend).await.expect("backend");
-            let desired = Desired::from_spec(spec);
+            let backend = spec.backend.connect(&connector).await.expect("backend");
+            let desired = spec.desired().expect("desired state");
             Reconciler::new(backend.as_ref())
                 .with_publisher(&kv)
                 .remove(spec.deletion_policy, desired.edge.as_ref())

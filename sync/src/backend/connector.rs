@@ -7,8 +7,7 @@
 
 use super::oss::{OssClient, OssConfigError, OssSettings};
 use super::s3::{S3Client, S3Settings};
-use super::{Backend, BackendError, CredentialSource, ErrorKind, Target};
-use crate::crd::{BackendSpec, Provider};
+use super::{Backend, BackendError, CredentialSource, ErrorKind, Provider, Target};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,17 +24,6 @@ pub struct BackendSettings {
     pub region: Option<String>,
     /// Path-style addressing.
     pub path_style: bool,
-}
-
-impl From<&BackendSpec> for BackendSettings {
-    fn from(spec: &BackendSpec) -> BackendSettings {
-        BackendSettings {
-            provider: spec.provider,
-            endpoint: spec.endpoint.clone(),
-            region: spec.region.clone(),
-            path_style: spec.path_style.unwrap_or(false),
-        }
-    }
 }
 
 /// What makes two clients different (`Provider` is not `Hash`; its dialect is).
@@ -124,12 +112,6 @@ impl Connector {
             Client::S3(s3) => Arc::new(s3.bucket(bucket)),
             Client::Oss(oss) => Arc::new(oss.bucket(bucket)),
         })
-    }
-
-    /// The backend a BucketCors spec names.
-    pub async fn for_spec(&self, spec: &BackendSpec) -> Result<Arc<dyn Backend>, BackendError> {
-        self.backend(&BackendSettings::from(spec), &spec.bucket)
-            .await
     }
 
     async fn build(

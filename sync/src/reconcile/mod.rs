@@ -23,8 +23,14 @@
 //! 5. **publish** the rule set to the edge when the spec asks for it and the
 //!    edge does not already serve this revision.
 //!
+//! Step 1 builds the engine's [`RuleSet`] (validated, with its revision)
+//! once; that one value is what steps 3-5 compare, write, verify against
+//! and publish.
+//!
 //! Running it twice sends no second write: step 3 finds the revisions
-//! equal. [`Reconciler::plan`] runs steps 1-3 only (for `--dry-run`), and
+//! equal. [`Reconciler::plan`] runs steps 1-3 only (for `--dry-run`),
+//! [`Reconciler::execute`] steps 4-5 on a plan (the controller keeps the
+//! plan, so it knows the bucket's revision when only the edge fails), and
 //! [`Reconciler::remove`] honours the [`DeletionPolicy`].
 //!
 //! Whether a difference is an update or drift is decided from
@@ -34,9 +40,8 @@
 //! ## Example
 //!
 //! ```no_run
-//! use bucketcors_operator::backend::{BackendSettings, Connector, CredentialSource};
-//! use bucketcors_operator::crd::{DeletionPolicy, Provider};
-//! use bucketcors_operator::reconcile::{Desired, Reconciler};
+//! use bucketcors_sync::backend::{BackendSettings, Connector, CredentialSource, Provider};
+//! use bucketcors_sync::reconcile::{DeletionPolicy, Desired, Reconciler};
 //! use bucketcors_engine::{CorsConfig, Rule};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -68,10 +73,11 @@
 //! ```
 //!
 //! [`Backend`]: crate::backend::Backend
+//! [`RuleSet`]: bucketcors_engine::ruleset::RuleSet
 //! [`Publisher`]: crate::edge::Publisher
-//! [`DeletionPolicy`]: crate::crd::DeletionPolicy
 
 mod apply;
+mod deletion_policy;
 mod desired;
 pub mod diff;
 mod error;
@@ -79,7 +85,8 @@ mod outcome;
 mod remove;
 
 pub use apply::{Reconciler, sync};
-pub use desired::{Desired, origin_url};
-pub use error::{ErrorClass, Operation, ReconcileError};
+pub use deletion_policy::DeletionPolicy;
+pub use desired::Desired;
+pub use error::{ErrorClass, Operation, ReconcileError, reason};
 pub use outcome::{Change, EdgeResult, Outcome, Plan, Removal};
 pub use remove::remove;

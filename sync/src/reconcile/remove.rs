@@ -1,8 +1,7 @@
 //! Removal under a deletion policy.
 
-use super::{Operation, ReconcileError, Reconciler, Removal};
+use super::{DeletionPolicy, Operation, ReconcileError, Reconciler, Removal};
 use crate::backend::ErrorKind;
-use crate::crd::DeletionPolicy;
 use crate::edge::EdgeTarget;
 
 /// Shortcut for `DeletionPolicy: Delete` without an edge record: removes

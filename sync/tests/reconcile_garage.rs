@@ -7,13 +7,11 @@
 use async_trait::async_trait;
 use bucketcors_engine::ruleset::RuleSet;
 use bucketcors_engine::{CorsConfig, Dialect, Rule};
-use bucketcors_operator::backend::s3::{S3Client, S3Settings};
-use bucketcors_operator::backend::{AccessKeys, Backend, BackendError, CredentialSource, Target};
-use bucketcors_operator::crd::DeletionPolicy;
-use bucketcors_operator::edge::{EdgeTarget, PublishError, Publisher};
-use bucketcors_operator::reconcile::{
-    Change, Desired, EdgeResult, ErrorClass, Reconciler, Removal,
-};
+use bucketcors_sync::backend::s3::{S3Client, S3Settings};
+use bucketcors_sync::backend::{AccessKeys, Backend, BackendError, CredentialSource, Target};
+use bucketcors_sync::edge::{EdgeTarget, PublishError, Publisher};
+use bucketcors_sync::reconcile::DeletionPolicy;
+use bucketcors_sync::reconcile::{Change, Desired, EdgeResult, ErrorClass, Reconciler, Removal};
 use bucketcors_testkit::garage::Garage;
 use std::sync::Arc;
 use std::sync::Mutex;

@@ -1,11 +1,15 @@
 //! Validate, read, compare, write, verify, publish.
+//!
+//! The desired rules become a [`RuleSet`] once, in [`Reconciler::plan`]:
+//! that value is what is compared with the bucket, written, verified
+//! against and published.
 
 use super::{Change, Desired, EdgeResult, Operation, Outcome, Plan, ReconcileError};
 use crate::backend::{Backend, Target};
 use crate::edge::Publisher;
+use bucketcors_engine::CorsConfig;
 use bucketcors_engine::ruleset::{RuleSet, revision};
-use bucketcors_engine::validate::validate;
-use bucketcors_engine::{CorsConfig, Dialect};
+use bucketcors_engine::validate::Diagnostic;
 
 /// Applies desired rules to one bucket (and the edge). Borrowed, cheap:
 /// build one per reconcile.
@@ -45,25 +49,40 @@ impl<'a> Reconciler<'a> {
     }
 
     /// Validates, reads and compares without writing anything: what
-    /// [`Reconciler::apply`] would do.
+    /// [`Reconciler::apply`] would do. The desired rules are validated and
+    /// hashed here, once, into the plan's [`RuleSet`].
     pub async fn plan(&self, desired: &Desired) -> Result<Plan, ReconcileError> {
         let dialect = self.backend.dialect();
-        let warnings = self.validate(dialect, &desired.config)?;
-        let wanted = revision(dialect, &desired.config);
+        let (rules, warnings) =
+            RuleSet::with_warnings(dialect, desired.config.clone()).map_err(|report| {
+                ReconcileError::Invalid {
+                    target: self.target().clone(),
+                    dialect,
+                    report,
+                }
+            })?;
+        self.plan_rules(rules, warnings, desired).await
+    }
+
+    /// Reads and compares against rules already validated.
+    async fn plan_rules(
+        &self,
+        rules: RuleSet,
+        warnings: Vec<Diagnostic>,
+        desired: &Desired,
+    ) -> Result<Plan, ReconcileError> {
         let current = self.read(Operation::Read).await?;
-        let current_revision = current.as_ref().map(|c| revision(dialect, c));
+        let current_revision = current.as_ref().map(|c| revision(rules.dialect, c));
         let change = classify_change(
             current_revision.as_deref(),
-            &wanted,
+            &rules.revision,
             desired.last_applied_revision.as_deref(),
         );
         Ok(Plan {
             target: self.target().clone(),
-            dialect,
+            rules,
             current,
-            desired: desired.config.clone(),
             change,
-            revision: wanted,
             current_revision,
             warnings,
         })
@@ -73,21 +92,30 @@ impl<'a> Reconciler<'a> {
     /// for the steps. Idempotent: a second call sends no write.
     pub async fn apply(&self, desired: &Desired) -> Result<Outcome, ReconcileError> {
         let plan = self.plan(desired).await?;
+        self.execute(&plan, desired).await
+    }
+
+    /// Carries out `plan` (from [`Reconciler::plan`] on the same
+    /// `desired`): writes and verifies the plan's rule set when it changes
+    /// the bucket, then publishes that same rule set to the edge. A caller
+    /// that keeps the plan knows the revision the bucket holds even when
+    /// the edge then fails.
+    pub async fn execute(&self, plan: &Plan, desired: &Desired) -> Result<Outcome, ReconcileError> {
         let target = plan.target.clone();
         if plan.change.writes() {
             self.backend
-                .put_cors(&desired.config)
+                .put_cors(&plan.rules.config)
                 .await
                 .map_err(|error| ReconcileError::Backend {
                     operation: Operation::Write,
                     error,
                 })?;
             let stored = self.read(Operation::ReadBack).await?;
-            let stored_revision = stored.as_ref().map(|c| revision(plan.dialect, c));
-            if stored_revision.as_deref() != Some(plan.revision.as_str()) {
+            let stored_revision = stored.as_ref().map(|c| revision(plan.dialect(), c));
+            if stored_revision.as_deref() != Some(plan.revision()) {
                 return Err(ReconcileError::NotVerified {
                     target,
-                    expected: plan.revision,
+                    expected: plan.rules.revision.clone(),
                     found: stored_revision.unwrap_or_else(|| "none".to_owned()),
                 });
             }
@@ -95,38 +123,22 @@ impl<'a> Reconciler<'a> {
                 provider = target.provider,
                 bucket = %target.bucket,
                 change = plan.change.as_str(),
-                revision = %plan.revision,
+                revision = %plan.revision(),
                 previous = plan.current_revision.as_deref().unwrap_or("none"),
                 "bucket CORS configuration written"
             );
         } else {
-            tracing::debug!(provider = target.provider, bucket = %target.bucket, revision = %plan.revision, "bucket already in sync");
+            tracing::debug!(provider = target.provider, bucket = %target.bucket, revision = %plan.revision(), "bucket already in sync");
         }
-        let edge = self.publish(desired, &plan).await?;
+        let edge = self.publish(desired, plan).await?;
         Ok(Outcome {
             target,
             change: plan.change,
-            revision: plan.revision,
-            previous_revision: plan.current_revision,
+            revision: plan.rules.revision.clone(),
+            previous_revision: plan.current_revision.clone(),
             edge,
-            warnings: plan.warnings,
+            warnings: plan.warnings.clone(),
         })
-    }
-
-    fn validate(
-        &self,
-        dialect: Dialect,
-        config: &CorsConfig,
-    ) -> Result<Vec<bucketcors_engine::validate::Diagnostic>, ReconcileError> {
-        let report = validate(config, dialect);
-        if !report.is_valid() {
-            return Err(ReconcileError::Invalid {
-                target: self.target().clone(),
-                dialect,
-                report,
-            });
-        }
-        Ok(report.warnings)
     }
 
     async fn read(&self, operation: Operation) -> Result<Option<CorsConfig>, ReconcileError> {
@@ -143,27 +155,18 @@ impl<'a> Reconciler<'a> {
         let Some(publisher) = self.publisher else {
             return Ok(EdgeResult::NoPublisher);
         };
-        if desired.last_edge_revision.as_deref() == Some(plan.revision.as_str()) {
+        if desired.last_edge_revision.as_deref() == Some(plan.revision()) {
             return Ok(EdgeResult::AlreadyPublished {
-                revision: plan.revision.clone(),
+                revision: plan.rules.revision.clone(),
             });
         }
-        let rule_set = RuleSet::new(plan.dialect, desired.config.clone()).map_err(|report| {
-            // Unreachable after step 1, but never panic in a controller.
-            ReconcileError::Invalid {
+        let revision = publisher
+            .publish(edge, &plan.rules)
+            .await
+            .map_err(|error| ReconcileError::Edge {
                 target: plan.target.clone(),
-                dialect: plan.dialect,
-                report,
-            }
-        })?;
-        let revision =
-            publisher
-                .publish(edge, &rule_set)
-                .await
-                .map_err(|error| ReconcileError::Edge {
-                    target: plan.target.clone(),
-                    error,
-                })?;
+                error,
+            })?;
         tracing::info!(bucket = %plan.target.bucket, hosts = ?edge.hosts, revision = %revision, "published to the edge");
         Ok(EdgeResult::Published { revision })
     }
@@ -173,9 +176,20 @@ impl<'a> Reconciler<'a> {
 /// `backend` with no history (so a difference reports as created or
 /// updated, never as drift; use [`Reconciler::apply`] with
 /// [`Desired::with_history`] for that).
+/// `rules` are used as they are when their dialect is the backend's, and
+/// validated for the backend's dialect otherwise.
 pub async fn sync(backend: &dyn Backend, rules: &RuleSet) -> Result<Change, ReconcileError> {
-    Reconciler::new(backend)
-        .apply(&Desired::new(rules.config.clone()))
+    let reconciler = Reconciler::new(backend);
+    let desired = Desired::new(rules.config.clone());
+    let plan = if rules.dialect == backend.dialect() {
+        reconciler
+            .plan_rules(rules.clone(), Vec::new(), &desired)
+            .await?
+    } else {
+        reconciler.plan(&desired).await?
+    };
+    reconciler
+        .execute(&plan, &desired)
         .await
         .map(|outcome| outcome.change)
 }

@@ -1,10 +1,12 @@
 //! Provider error codes and HTTP statuses to [`ErrorKind`].
 //!
 //! S3 and OSS share most error codes (OSS copied S3's), so one table serves
-//! both. The code decides when it is known; otherwise the HTTP status does
-//! (5xx and 429 are worth retrying, other 4xx are not).
+//! both. The code decides when it is known; otherwise the HTTP status does,
+//! transient exactly when [`crate::retry::is_transient_status`] says so
+//! (408, 429, 5xx), the one definition the retry loops use too.
 
 use super::ErrorKind;
+use crate::retry::is_transient_status;
 
 /// The class of a provider error, from its code and HTTP status.
 pub fn classify(code: Option<&str>, status: Option<u16>) -> ErrorKind {
@@ -14,8 +16,7 @@ pub fn classify(code: Option<&str>, status: Option<u16>) -> ErrorKind {
     match status {
         Some(404) => ErrorKind::BucketNotFound,
         Some(401 | 403) => ErrorKind::AccessDenied,
-        Some(408 | 429) => ErrorKind::Transient,
-        Some(s) if s >= 500 => ErrorKind::Transient,
+        Some(s) if is_transient_status(s) => ErrorKind::Transient,
         _ => ErrorKind::Other,
     }
 }
@@ -91,7 +92,21 @@ mod tests {
             ErrorKind::Transient
         );
         assert_eq!(classify(None, Some(429)), ErrorKind::Transient);
+        assert_eq!(classify(None, Some(408)), ErrorKind::Transient);
         assert_eq!(classify(None, Some(400)), ErrorKind::Other);
         assert_eq!(classify(None, None), ErrorKind::Other);
+    }
+
+    /// Without a code, a status is transient here exactly when the retry
+    /// loops would retry it.
+    #[test]
+    fn statuses_agree_with_the_retry_definition() {
+        for status in 100..=600 {
+            assert_eq!(
+                classify(None, Some(status)) == ErrorKind::Transient,
+                is_transient_status(status),
+                "HTTP {status}"
+            );
+        }
     }
 }

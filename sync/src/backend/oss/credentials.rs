@@ -18,6 +18,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
+use crate::retry::is_transient_status;
+
 /// Refresh temporary credentials when less than this is left.
 pub const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
 
@@ -307,8 +309,7 @@ impl RrsaProvider {
                 let (code, message, request_id) = other
                     .map(|r| (r.code, r.message, r.request_id))
                     .unwrap_or((None, None, None));
-                let transient =
-                    status >= 500 || status == 429 || code.as_deref() == Some("Throttling");
+                let transient = sts_transient(status, code.as_deref());
                 Err(fail(
                     transient,
                     format!(
@@ -325,6 +326,14 @@ impl RrsaProvider {
             }
         }
     }
+}
+
+/// Whether a failed STS exchange may succeed when repeated: the one HTTP
+/// definition ([`is_transient_status`]) plus STS's throttling codes
+/// (`Throttling`, `Throttling.User`, ...). The OSS request that needed the
+/// keys retries a transient failure under the one [`crate::retry::RetryPolicy`].
+fn sts_transient(status: u16, code: Option<&str>) -> bool {
+    is_transient_status(status) || code.is_some_and(|c| c.starts_with("Throttling"))
 }
 
 #[async_trait]
@@ -345,5 +354,21 @@ impl ProvideCredentials for RrsaProvider {
         tracing::debug!(role = %self.settings.role_arn, expiration = ?new.expiration, "RRSA credentials refreshed");
         *cache = Some(new.clone());
         Ok(new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sts_failures_are_transient_as_everywhere_else() {
+        // 408 was not retried before the one definition.
+        for status in [408, 429, 500, 503] {
+            assert!(sts_transient(status, None), "{status}");
+        }
+        assert!(sts_transient(400, Some("Throttling.User")));
+        assert!(!sts_transient(403, Some("NoPermission")));
+        assert!(!sts_transient(400, Some("InvalidParameter.OIDCToken")));
     }
 }

@@ -6,17 +6,22 @@
 //! [`S3Client`] (one connection pool, one credentials cache) serves every
 //! bucket on the same endpoint; [`S3Client::bucket`] is cheap.
 //!
-//! The SDK retries transient failures itself (standard mode, 3 attempts)
-//! with short timeouts, so an unreachable endpoint surfaces as a
-//! [`ErrorKind::Transient`] error within seconds instead of hanging a
-//! reconcile.
+//! The SDK retries transient failures itself, under the core's one
+//! [`RetryPolicy`] (attempts and backoff) and with the one definition of a
+//! transient HTTP status added to its own classifiers (`TransientStatus`:
+//! the SDK alone would not retry a `408`), with short timeouts, so an
+//! unreachable endpoint surfaces as a [`ErrorKind::Transient`] error within
+//! seconds instead of hanging a reconcile.
 
 use super::classify::{advice, classify};
 use super::{Backend, BackendError, CredentialSource, ErrorKind, Target};
+use crate::retry::{RetryPolicy, is_transient_status};
 use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::config::interceptors::InterceptorContext;
+use aws_sdk_s3::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use bucketcors_engine::{CorsConfig, Dialect, Rule};
@@ -39,7 +44,7 @@ pub struct S3Settings {
     pub path_style: bool,
     /// Explicit keys or the AWS standard chain.
     pub credentials: CredentialSource,
-    /// Attempts per call, including the first (default 3).
+    /// Attempts per call, including the first (default: [`RetryPolicy`]'s).
     pub max_attempts: Option<u32>,
 }
 
@@ -53,6 +58,9 @@ impl S3Client {
     /// Builds the client. Only the AWS region and credentials chains are
     /// consulted here; nothing is sent until a backend call.
     pub async fn new(settings: &S3Settings) -> S3Client {
+        let retry = settings
+            .max_attempts
+            .map_or_else(RetryPolicy::default, RetryPolicy::with_max_attempts);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .timeout_config(
                 TimeoutConfig::builder()
@@ -62,7 +70,10 @@ impl S3Client {
                     .build(),
             )
             .retry_config(
-                RetryConfig::standard().with_max_attempts(settings.max_attempts.unwrap_or(3)),
+                RetryConfig::standard()
+                    .with_max_attempts(retry.max_attempts)
+                    .with_initial_backoff(retry.base_delay)
+                    .with_max_backoff(retry.max_delay),
             );
         loader = match &settings.region {
             Some(region) => loader.region(Region::new(region.clone())),
@@ -81,10 +92,12 @@ impl S3Client {
             ));
         }
         let shared = loader.load().await;
-        let mut config =
-            aws_sdk_s3::config::Builder::from(&shared).force_path_style(settings.path_style);
+        let mut config = aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(settings.path_style)
+            .retry_classifier(TransientStatus);
         if let Some(endpoint) = &settings.endpoint {
-            config = config.endpoint_url(endpoint);
+            // A bare host means https, as for OSS (super::endpoint).
+            config = config.endpoint_url(super::endpoint::with_scheme(endpoint));
         }
         S3Client {
             client: aws_sdk_s3::Client::from_conf(config.build()),
@@ -100,6 +113,27 @@ impl S3Client {
                 bucket: bucket.to_owned(),
             },
         }
+    }
+}
+
+/// Adds the core's definition of a transient HTTP status
+/// ([`is_transient_status`]) to the SDK's own retry classifiers, which
+/// already cover throttling codes and connection failures.
+#[derive(Debug)]
+struct TransientStatus;
+
+impl ClassifyRetry for TransientStatus {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.response() {
+            Some(response) if is_transient_status(response.status().as_u16()) => {
+                RetryAction::server_error()
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "bucketcors transient HTTP status"
     }
 }
 

@@ -1,6 +1,7 @@
 //! What a reconcile did, or (for a dry run) would do.
 
 use crate::backend::Target;
+use bucketcors_engine::ruleset::RuleSet;
 use bucketcors_engine::validate::Diagnostic;
 use bucketcors_engine::{CorsConfig, Dialect};
 use std::fmt;
@@ -91,21 +92,20 @@ pub struct Outcome {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// What an apply would do, computed without writing anything.
+/// What an apply would do, computed without writing anything. Its
+/// [`RuleSet`] is built once, at the start of the reconcile, and is the value
+/// that is then written, compared and published.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     /// The bucket.
     pub target: Target,
-    /// The backend's dialect.
-    pub dialect: Dialect,
+    /// The desired rules, validated for the backend's dialect, with their
+    /// revision.
+    pub rules: RuleSet,
     /// What the bucket holds now.
     pub current: Option<CorsConfig>,
-    /// What would be written.
-    pub desired: CorsConfig,
     /// What applying would report.
     pub change: Change,
-    /// Revision of the desired rules.
-    pub revision: String,
     /// Revision of the current rules.
     pub current_revision: Option<String>,
     /// Validation warnings.
@@ -113,6 +113,16 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The backend's dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.rules.dialect
+    }
+
+    /// Revision of the desired rules.
+    pub fn revision(&self) -> &str {
+        &self.rules.revision
+    }
+
     /// A line diff of the current and desired rules in BucketCors YAML;
     /// empty when nothing would change.
     pub fn diff(&self) -> String {
@@ -123,7 +133,7 @@ impl Plan {
             bucketcors_engine::format::print(c, bucketcors_engine::format::Format::Yaml)
         };
         let old = self.current.as_ref().map(print).unwrap_or_default();
-        super::diff::lines(&old, &print(&self.desired))
+        super::diff::lines(&old, &print(&self.rules.config))
     }
 }
 

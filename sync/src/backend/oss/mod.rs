@@ -4,7 +4,8 @@
 //! the OSS XML body (which carries `ResponseVary`, unlike S3's), signed with
 //! OSS Signature V4. The pieces, one per file:
 //! - [`signer`]: the V4 algorithm, pure and tested against the official example;
-//! - [`client`]: endpoints (virtual-hosted and path-style), signed requests, retries;
+//! - [`client`]: signed requests and retries, to the endpoint
+//!   [`crate::backend::endpoint`] parses for every backend;
 //! - [`credentials`]: explicit keys, the `ALIBABA_CLOUD_*` environment, RRSA;
 //! - [`error`]: OSS `<Error>` bodies to classified errors.
 //!
@@ -16,11 +17,13 @@ pub mod credentials;
 pub mod error;
 pub mod signer;
 
-use crate::backend::{Backend, BackendError, CredentialSource, ErrorKind, Target};
+use crate::backend::endpoint::Endpoint;
+use crate::backend::{Backend, BackendError, CredentialSource, ErrorKind, Provider, Target};
+use crate::retry::RetryPolicy;
 use async_trait::async_trait;
 use bucketcors_engine::format::{self, Format};
 use bucketcors_engine::{CorsConfig, Dialect};
-use client::{Endpoint, OssHttp};
+use client::OssHttp;
 use credentials::{OssCredentials, ProvideCredentials, StaticProvider};
 use error::OssErrorBody;
 use std::net::SocketAddr;
@@ -41,7 +44,7 @@ pub struct OssSettings {
     /// Send every connection to this address whatever DNS says (private
     /// links; tests with a local server and virtual-hosted names).
     pub resolve_to: Option<SocketAddr>,
-    /// Attempts per call, including the first (default 3).
+    /// Attempts per call, including the first (default: [`RetryPolicy`]'s).
     pub max_attempts: Option<u32>,
 }
 
@@ -84,17 +87,19 @@ impl OssClient {
         provider: Option<Arc<dyn ProvideCredentials>>,
     ) -> Result<OssClient, OssConfigError> {
         let http = client::http_client(settings.resolve_to);
-        let endpoint = match (&settings.endpoint, &settings.region) {
-            (Some(endpoint), _) => {
-                Endpoint::parse(endpoint, settings.path_style).map_err(OssConfigError::Settings)?
-            }
-            (None, Some(region)) => Endpoint::for_region(region, settings.path_style),
-            (None, None) => {
-                return Err(OssConfigError::Settings(
-                    "set a region (such as cn-hangzhou) or an endpoint (such as oss-cn-hangzhou.aliyuncs.com)".into(),
-                ));
-            }
-        };
+        let endpoint = Endpoint::resolve(
+            Provider::Oss,
+            settings.endpoint.as_deref(),
+            settings.region.as_deref(),
+            settings.path_style,
+        )
+        .map_err(OssConfigError::Settings)?;
+        if !endpoint.path.is_empty() {
+            return Err(OssConfigError::Settings(format!(
+                "endpoint `{}` must be a host or scheme://host[:port], without a path",
+                settings.endpoint.as_deref().unwrap_or_default()
+            )));
+        }
         let region = settings.region.clone().or_else(|| endpoint.region()).ok_or_else(|| {
             OssConfigError::Settings(format!(
                 "cannot tell the signing region from endpoint `{}`: set the region (such as cn-hangzhou)",
@@ -112,9 +117,11 @@ impl OssClient {
             (None, CredentialSource::Ambient) => credentials::from_environment(http.clone())
                 .map_err(|e| OssConfigError::Credentials(e.message))?,
         };
-        let attempts = settings.max_attempts.unwrap_or(3);
+        let retry = settings
+            .max_attempts
+            .map_or_else(RetryPolicy::default, RetryPolicy::with_max_attempts);
         Ok(OssClient {
-            http: OssHttp::new(http, endpoint, region, credentials, attempts),
+            http: OssHttp::new(http, endpoint, region, credentials, retry),
         })
     }
 

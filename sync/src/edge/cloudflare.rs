@@ -16,9 +16,9 @@ use async_trait::async_trait;
 use bucketcors_engine::edge_record::{EdgeRecord, route_key};
 use bucketcors_engine::ruleset::RuleSet;
 
-use super::retry::{RetryPolicy, is_transient_status};
 use super::token::ApiToken;
 use super::{EdgeTarget, PublishError, Publisher};
+use crate::retry::{RetryPolicy, is_transient_status};
 
 /// The real Cloudflare API.
 pub const DEFAULT_API_URL: &str = "https://api.cloudflare.com/client/v4";

@@ -1,9 +1,11 @@
-//! The Cloudflare API token: read from the environment or a Kubernetes
-//! Secret, and impossible to print by accident.
+//! The Cloudflare API token: read from the environment or a Secret's
+//! value, and impossible to print by accident.
+//!
+//! Looking a key up in a Kubernetes Secret is the operator's job (this crate
+//! knows no Kubernetes types); [`ApiToken::from_secret_value`] turns what it
+//! found into a token, so the messages stay in one place.
 
 use std::fmt;
-
-use k8s_openapi::api::core::v1::Secret;
 
 /// The environment variable the token is read from by default.
 pub const TOKEN_ENV: &str = "CLOUDFLARE_API_TOKEN";
@@ -57,23 +59,22 @@ impl ApiToken {
         }
     }
 
-    /// The token under `key` of `secret` (`data`, or `stringData` for
-    /// Secrets built in memory).
-    pub fn from_secret(secret: &Secret, key: &str) -> Result<ApiToken, TokenError> {
-        let name = secret.metadata.name.clone().unwrap_or_default();
-        let source = format!("Secret `{name}` key `{key}`");
-        if let Some(bytes) = secret.data.as_ref().and_then(|d| d.get(key)) {
-            let text = String::from_utf8(bytes.0.clone())
-                .map_err(|_| TokenError::Malformed(source.clone()))?;
-            return ApiToken::new(text, &source);
-        }
-        if let Some(text) = secret.string_data.as_ref().and_then(|d| d.get(key)) {
-            return ApiToken::new(text.clone(), &source);
-        }
-        Err(TokenError::MissingKey {
-            secret: name,
-            key: key.to_owned(),
-        })
+    /// The token stored under `key` of the Secret named `secret`, given
+    /// the value found there (`None` when the Secret has no such key).
+    pub fn from_secret_value(
+        secret: &str,
+        key: &str,
+        value: Option<&[u8]>,
+    ) -> Result<ApiToken, TokenError> {
+        let source = format!("Secret `{secret}` key `{key}`");
+        let Some(bytes) = value else {
+            return Err(TokenError::MissingKey {
+                secret: secret.to_owned(),
+                key: key.to_owned(),
+            });
+        };
+        let text = std::str::from_utf8(bytes).map_err(|_| TokenError::Malformed(source.clone()))?;
+        ApiToken::new(text, &source)
     }
 
     /// The `Authorization` header value. The only way to read the token.
@@ -91,8 +92,6 @@ impl fmt::Debug for ApiToken {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::ByteString;
-    use std::collections::BTreeMap;
 
     #[test]
     fn debug_never_shows_the_token() {
@@ -104,17 +103,13 @@ mod tests {
 
     #[test]
     fn secret_lookup_names_the_missing_key() {
-        let mut secret = Secret::default();
-        secret.metadata.name = Some("cf".into());
-        secret.data = Some(BTreeMap::from([(
-            "apiToken".to_owned(),
-            ByteString(b"abc".to_vec()),
-        )]));
         assert_eq!(
-            ApiToken::from_secret(&secret, "apiToken").unwrap().bearer(),
+            ApiToken::from_secret_value("cf", "apiToken", Some(b"abc"))
+                .unwrap()
+                .bearer(),
             "Bearer abc"
         );
-        let err = ApiToken::from_secret(&secret, "token").unwrap_err();
+        let err = ApiToken::from_secret_value("cf", "token", None).unwrap_err();
         assert_eq!(
             err,
             TokenError::MissingKey {
@@ -123,6 +118,8 @@ mod tests {
             }
         );
         assert!(err.to_string().contains("`token`"));
+        let err = ApiToken::from_secret_value("cf", "token", Some(&[0xff, 0xfe])).unwrap_err();
+        assert_eq!(err, TokenError::Malformed("Secret `cf` key `token`".into()));
     }
 
     #[test]

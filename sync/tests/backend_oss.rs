@@ -13,12 +13,10 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use bucketcors_engine::format::{Format, parse};
 use bucketcors_engine::{CorsConfig, Rule};
-use bucketcors_operator::backend::oss::credentials::{
-    ProvideCredentials, RrsaProvider, RrsaSettings,
-};
-use bucketcors_operator::backend::oss::signer::{SignableRequest, SigningTime, sign};
-use bucketcors_operator::backend::oss::{OssClient, OssSettings};
-use bucketcors_operator::backend::{AccessKeys, Backend, CredentialSource, ErrorKind};
+use bucketcors_sync::backend::oss::credentials::{ProvideCredentials, RrsaProvider, RrsaSettings};
+use bucketcors_sync::backend::oss::signer::{SignableRequest, SigningTime, sign};
+use bucketcors_sync::backend::oss::{OssClient, OssSettings};
+use bucketcors_sync::backend::{AccessKeys, Backend, CredentialSource, ErrorKind};
 use md5::{Digest, Md5};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -356,6 +354,20 @@ async fn oss_errors_map_to_classes_without_secrets() {
         .await
         .expect("the second attempt succeeds");
     assert_eq!(server.seen.lock().unwrap().len() - before, 2, "one retry");
+    // 408 Request Timeout without an error body: transient by status alone
+    // (RFC 9110 15.5.9: the client may repeat the request), as for S3,
+    // STS and the edge API.
+    let before = server.seen.lock().unwrap().len();
+    server
+        .script
+        .lock()
+        .unwrap()
+        .push_back((408, String::new()));
+    bucket
+        .put_cors(&config())
+        .await
+        .expect("a 408 is retried and the second attempt succeeds");
+    assert_eq!(server.seen.lock().unwrap().len() - before, 2, "one retry");
     for _ in 0..2 {
         server
             .script
@@ -363,8 +375,14 @@ async fn oss_errors_map_to_classes_without_secrets() {
             .unwrap()
             .push_back((400, oss_error("RequestTimeout", "slow", "0000-00000002")));
     }
+    let before = server.seen.lock().unwrap().len();
     let error = bucket.get_cors().await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Transient, "{error}");
+    assert_eq!(
+        server.seen.lock().unwrap().len() - before,
+        2,
+        "a transient code is retried like a transient status"
+    );
 
     // Nothing listening: connection refused is transient.
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -443,7 +461,7 @@ async fn rrsa_exchanges_the_oidc_token_and_refreshes_before_expiry() {
             sts_endpoint: format!("http://{sts_addr}"),
             duration: Duration::from_secs(3600),
         },
-        bucketcors_operator::backend::oss::client::http_client(None),
+        bucketcors_sync::backend::oss::client::http_client(None),
     ));
 
     let (oss, oss_addr) = start().await;
@@ -503,7 +521,7 @@ async fn rrsa_exchanges_the_oidc_token_and_refreshes_before_expiry() {
             sts_endpoint: format!("http://{sts_addr}"),
             duration: Duration::from_secs(900),
         },
-        bucketcors_operator::backend::oss::client::http_client(None),
+        bucketcors_sync::backend::oss::client::http_client(None),
     );
     let a = provider_short.credentials().await.unwrap();
     let b = provider_short.credentials().await.unwrap();
@@ -545,7 +563,7 @@ async fn rrsa_sts_refusal_is_access_denied_without_the_token() {
             sts_endpoint: format!("http://{sts_addr}"),
             duration: Duration::from_secs(3600),
         },
-        bucketcors_operator::backend::oss::client::http_client(None),
+        bucketcors_sync::backend::oss::client::http_client(None),
     ));
     let client = OssClient::with_credentials(
         &OssSettings {
@@ -584,7 +602,7 @@ fn debug_output_never_shows_the_secret() {
 /// second apply only reads.
 #[tokio::test]
 async fn reconcile_on_oss_is_idempotent() {
-    use bucketcors_operator::reconcile::{Change, Desired, Reconciler};
+    use bucketcors_sync::reconcile::{Change, Desired, Reconciler};
     let (server, addr) = start().await;
     let client = OssClient::new(&OssSettings {
         endpoint: Some(format!("http://{addr}")),
@@ -636,10 +654,84 @@ async fn reconcile_on_oss_is_idempotent() {
     );
 }
 
+/// Keeps what it is asked to publish.
+#[derive(Default)]
+struct Recording(Mutex<Vec<bucketcors_engine::ruleset::RuleSet>>);
+
+#[async_trait::async_trait]
+impl bucketcors_sync::edge::Publisher for Recording {
+    async fn publish(
+        &self,
+        _target: &bucketcors_sync::edge::EdgeTarget,
+        rules: &bucketcors_engine::ruleset::RuleSet,
+    ) -> Result<String, bucketcors_sync::edge::PublishError> {
+        self.0.lock().unwrap().push(rules.clone());
+        Ok(rules.revision.clone())
+    }
+    async fn unpublish(
+        &self,
+        _target: &bucketcors_sync::edge::EdgeTarget,
+    ) -> Result<(), bucketcors_sync::edge::PublishError> {
+        Ok(())
+    }
+}
+
+/// The plan's rule set, built once, is the value compared, written and
+/// published: the bucket holds its rules, the edge gets it unchanged, and
+/// its revision is the engine's for the OSS dialect.
+#[tokio::test]
+async fn the_plans_rule_set_is_written_and_published() {
+    use bucketcors_engine::Dialect;
+    use bucketcors_engine::ruleset::RuleSet;
+    use bucketcors_sync::edge::EdgeTarget;
+    use bucketcors_sync::reconcile::{Change, Desired, EdgeResult, Reconciler};
+    let (server, addr) = start().await;
+    let client = OssClient::new(&OssSettings {
+        endpoint: Some(format!("http://{addr}")),
+        region: Some("cn-hangzhou".into()),
+        path_style: true,
+        credentials: keys(None),
+        resolve_to: None,
+        max_attempts: Some(1),
+    })
+    .unwrap();
+    let bucket = client.bucket("b1");
+    let publisher = Recording::default();
+    let reconciler = Reconciler::new(&bucket).with_publisher(&publisher);
+    let desired = Desired::new(config()).with_edge(EdgeTarget {
+        hosts: vec!["cdn.example.com".into()],
+        path_prefix: None,
+        origin_url: format!("http://{addr}/b1"),
+    });
+    let expected = RuleSet::new(Dialect::Oss, config()).unwrap();
+
+    let plan = reconciler.plan(&desired).await.unwrap();
+    assert_eq!(plan.rules, expected);
+    assert_eq!(plan.change, Change::Created);
+    assert!(
+        publisher.0.lock().unwrap().is_empty(),
+        "a plan publishes nothing"
+    );
+    let outcome = reconciler.execute(&plan, &desired).await.unwrap();
+    assert_eq!(outcome.revision, expected.revision);
+    assert_eq!(
+        outcome.edge,
+        EdgeResult::Published {
+            revision: expected.revision.clone()
+        }
+    );
+    assert_eq!(
+        *publisher.0.lock().unwrap(),
+        std::slice::from_ref(&expected)
+    );
+    let stored = server.stored.lock().unwrap().clone().expect("written");
+    assert_eq!(parse(&stored, Format::OssXml).unwrap(), expected.config);
+}
+
 #[test]
 fn environment_credentials_keys_then_rrsa() {
-    use bucketcors_operator::backend::oss::credentials::from_lookup;
-    let http = bucketcors_operator::backend::oss::client::http_client(None);
+    use bucketcors_sync::backend::oss::credentials::from_lookup;
+    let http = bucketcors_sync::backend::oss::client::http_client(None);
     let env = |pairs: &'static [(&'static str, &'static str)]| {
         move |name: &str| {
             pairs

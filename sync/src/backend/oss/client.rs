@@ -1,101 +1,27 @@
 //! The HTTP side of OSS: endpoints, signed requests, retries.
 //!
 //! Only the three bucket `?cors` calls are needed, so this is a small
-//! client, not an SDK: it builds the URL (virtual-hosted
-//! `https://{bucket}.{endpoint}/?cors` or path-style
-//! `{endpoint}/{bucket}/?cors`), signs with [`super::signer`] (signing
+//! client, not an SDK: it sends to the bucket's `?cors` URL
+//! ([`Endpoint::cors_url`], virtual-hosted `https://{bucket}.{endpoint}/?cors`
+//! or path-style `{endpoint}/{bucket}/?cors`), signs with [`super::signer`] (signing
 //! `host` as an additional header), sends with `reqwest`, and turns non-2xx
 //! answers into classified errors through [`super::error`]. Transient
-//! failures are retried a few times with a short backoff, as the AWS SDK does
-//! for S3, so both backends behave alike for callers.
+//! failures are retried under the core's one [`RetryPolicy`], which the S3
+//! backend gives the AWS SDK too, so both backends behave alike for callers.
 
 use super::credentials::{CredentialsError, ProvideCredentials};
+use super::error::OssErrorBody;
 use super::signer::{self, SignableRequest, SigningTime, UNSIGNED_PAYLOAD};
+use crate::backend::classify::classify;
+use crate::backend::endpoint::Endpoint;
 use crate::backend::{BackendError, ErrorKind, Target};
+use crate::retry::RetryPolicy;
 use base64::Engine as _;
 use md5::{Digest as _, Md5};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-
-/// Where OSS is and how to address buckets there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    /// `https` or `http`.
-    pub scheme: String,
-    /// Host, with `:port` when not the scheme's default.
-    pub authority: String,
-    /// `{endpoint}/{bucket}` instead of `{bucket}.{endpoint}`.
-    pub path_style: bool,
-}
-
-impl Endpoint {
-    /// Parses `oss-cn-hangzhou.aliyuncs.com`, `https://...` or
-    /// `http://127.0.0.1:9000`; a bare host means `https`.
-    pub fn parse(endpoint: &str, path_style: bool) -> Result<Endpoint, String> {
-        let with_scheme = if endpoint.contains("://") {
-            endpoint.to_owned()
-        } else {
-            format!("https://{endpoint}")
-        };
-        let url = url::Url::parse(&with_scheme)
-            .map_err(|e| format!("endpoint `{endpoint}` is not a URL: {e}"))?;
-        let host = url
-            .host_str()
-            .ok_or_else(|| format!("endpoint `{endpoint}` has no host"))?;
-        if url.path() != "/" || url.query().is_some() {
-            return Err(format!(
-                "endpoint `{endpoint}` must be a host or scheme://host[:port], without a path"
-            ));
-        }
-        let authority = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        };
-        Ok(Endpoint {
-            scheme: url.scheme().to_owned(),
-            authority,
-            path_style,
-        })
-    }
-
-    /// The public endpoint of a region: `oss-{region}.aliyuncs.com`.
-    pub fn for_region(region: &str, path_style: bool) -> Endpoint {
-        Endpoint {
-            scheme: "https".into(),
-            authority: format!("oss-{region}.aliyuncs.com"),
-            path_style,
-        }
-    }
-
-    /// The region an `oss-{region}[-internal].aliyuncs.com` endpoint belongs to.
-    pub fn region(&self) -> Option<String> {
-        let host = self.authority.split(':').next()?;
-        let label = host.strip_suffix(".aliyuncs.com")?.rsplit('.').next()?;
-        let region = label.strip_prefix("oss-")?;
-        let region = region.strip_suffix("-internal").unwrap_or(region);
-        (!region.is_empty()).then(|| region.to_owned())
-    }
-
-    /// The `Host` of requests for `bucket`.
-    pub fn host(&self, bucket: &str) -> String {
-        if self.path_style {
-            self.authority.clone()
-        } else {
-            format!("{bucket}.{}", self.authority)
-        }
-    }
-
-    /// The URL of `bucket`'s `?cors` sub-resource.
-    pub fn cors_url(&self, bucket: &str) -> String {
-        if self.path_style {
-            format!("{}://{}/{bucket}/?cors", self.scheme, self.authority)
-        } else {
-            format!("{}://{bucket}.{}/?cors", self.scheme, self.authority)
-        }
-    }
-}
 
 /// A response that reached us: status and body.
 #[derive(Debug)]
@@ -104,6 +30,8 @@ pub struct OssResponse {
     pub status: u16,
     /// Body text.
     pub body: String,
+    /// The `Retry-After` header, when the answer had one.
+    pub retry_after: Option<String>,
 }
 
 /// Signs and sends `?cors` requests. Cheap to clone.
@@ -113,7 +41,7 @@ pub struct OssHttp {
     endpoint: Endpoint,
     region: String,
     credentials: Arc<dyn ProvideCredentials>,
-    max_attempts: u32,
+    retry: RetryPolicy,
 }
 
 /// Sends every connection to one address whatever the host name says, so
@@ -148,14 +76,14 @@ impl OssHttp {
         endpoint: Endpoint,
         region: String,
         credentials: Arc<dyn ProvideCredentials>,
-        max_attempts: u32,
+        retry: RetryPolicy,
     ) -> OssHttp {
         OssHttp {
             http,
             endpoint,
             region,
             credentials,
-            max_attempts: max_attempts.max(1),
+            retry,
         }
     }
 
@@ -173,14 +101,23 @@ impl OssHttp {
             let result = self
                 .send_once(target, operation, method.clone(), body)
                 .await;
-            let retry = match &result {
-                Ok(response) => response.status >= 500 || response.status == 429,
-                Err(error) => error.kind == ErrorKind::Transient,
+            let (retry, retry_after) = match &result {
+                Ok(response) if (200..300).contains(&response.status) => (false, None),
+                // Retried exactly when the error it becomes is transient:
+                // the one status definition, refined by OSS's codes.
+                Ok(response) => (
+                    classify(
+                        OssErrorBody::parse(&response.body).code.as_deref(),
+                        Some(response.status),
+                    ) == ErrorKind::Transient,
+                    response.retry_after.as_deref(),
+                ),
+                Err(error) => (error.kind == ErrorKind::Transient, None),
             };
-            if !retry || attempt >= self.max_attempts {
+            if !retry || !self.retry.allows_another(attempt) {
                 return result;
             }
-            tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+            tokio::time::sleep(self.retry.delay(attempt, retry_after)).await;
             attempt += 1;
         }
     }
@@ -249,11 +186,20 @@ impl OssHttp {
             .await
             .map_err(|e| transport_error(target, operation, &e))?;
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = response
             .text()
             .await
             .map_err(|e| transport_error(target, operation, &e))?;
-        Ok(OssResponse { status, body })
+        Ok(OssResponse {
+            status,
+            body,
+            retry_after,
+        })
     }
 }
 
@@ -283,28 +229,4 @@ fn transport_error(target: &Target, operation: &str, error: &reqwest::Error) -> 
         source = cause.source();
     }
     BackendError::new(kind, target, format!("{operation} failed: {message}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn endpoints_and_regions() {
-        let e = Endpoint::parse("oss-cn-hangzhou.aliyuncs.com", false).unwrap();
-        assert_eq!(
-            e.cors_url("b"),
-            "https://b.oss-cn-hangzhou.aliyuncs.com/?cors"
-        );
-        assert_eq!(e.host("b"), "b.oss-cn-hangzhou.aliyuncs.com");
-        assert_eq!(e.region().as_deref(), Some("cn-hangzhou"));
-        let internal =
-            Endpoint::parse("https://oss-eu-central-1-internal.aliyuncs.com", false).unwrap();
-        assert_eq!(internal.region().as_deref(), Some("eu-central-1"));
-        let local = Endpoint::parse("http://127.0.0.1:9000", true).unwrap();
-        assert_eq!(local.cors_url("b"), "http://127.0.0.1:9000/b/?cors");
-        assert_eq!(local.host("b"), "127.0.0.1:9000");
-        assert_eq!(local.region(), None);
-        assert!(Endpoint::parse("http://x/y", false).is_err());
-    }
 }

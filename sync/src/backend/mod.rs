@@ -19,11 +19,15 @@
 pub mod classify;
 pub mod connector;
 pub mod credentials;
+pub mod endpoint;
 pub mod oss;
+pub mod provider;
 pub mod s3;
 
 pub use connector::{BackendSettings, Connector};
 pub use credentials::{AccessKeys, CredentialSource};
+pub use endpoint::bucket_url;
+pub use provider::Provider;
 
 use async_trait::async_trait;
 use bucketcors_engine::{CorsConfig, Dialect};
@@ -59,7 +63,9 @@ impl std::fmt::Display for Target {
     }
 }
 
-/// How a caller should react to a backend failure.
+/// How a caller should react to a backend failure. The reconcile core maps
+/// it to its `ErrorClass`, and that to a condition reason, in one place
+/// (`crate::reconcile::ErrorClass`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The bucket does not exist.
@@ -72,19 +78,6 @@ pub enum ErrorKind {
     Transient,
     /// Anything else.
     Other,
-}
-
-impl ErrorKind {
-    /// A stable CamelCase name, for status conditions and metrics labels.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::BucketNotFound => "BucketNotFound",
-            ErrorKind::AccessDenied => "AccessDenied",
-            ErrorKind::Refused => "Refused",
-            ErrorKind::Transient => "Transient",
-            ErrorKind::Other => "Other",
-        }
-    }
 }
 
 /// A classified backend failure. Messages never contain secrets.

@@ -3,8 +3,8 @@
 //! server that went away.
 
 use bucketcors_engine::{CorsConfig, Rule};
-use bucketcors_operator::backend::s3::{S3Client, S3Settings};
-use bucketcors_operator::backend::{AccessKeys, Backend, CredentialSource, ErrorKind};
+use bucketcors_sync::backend::s3::{S3Client, S3Settings};
+use bucketcors_sync::backend::{AccessKeys, Backend, CredentialSource, ErrorKind};
 use bucketcors_testkit::garage::Garage;
 
 fn settings(garage: &Garage, keys: AccessKeys) -> S3Settings {
@@ -160,7 +160,7 @@ async fn debug_output_never_shows_the_secret() {
         max_attempts: Some(1),
     })
     .await;
-    let connector = bucketcors_operator::backend::Connector::new(
+    let connector = bucketcors_sync::backend::Connector::new(
         CredentialSource::Keys(keys.clone()),
         CredentialSource::Keys(keys),
     );

@@ -6,10 +6,9 @@
 //! deletes those records. [`cloudflare::CloudflareKv`] does it through the
 //! Cloudflare API (or the local harness that speaks the same API), with the
 //! bearer token kept in an [`token::ApiToken`] that never prints, and
-//! transient failures retried by [`retry::RetryPolicy`].
+//! transient failures retried by the core's one [`crate::retry::RetryPolicy`].
 
 pub mod cloudflare;
-pub mod retry;
 pub mod token;
 
 use async_trait::async_trait;

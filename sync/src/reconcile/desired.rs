@@ -1,0 +1,44 @@
+//! What the caller wants a bucket to look like.
+
+use crate::edge::EdgeTarget;
+use bucketcors_engine::CorsConfig;
+
+/// The desired state of one bucket, plus what the caller remembers of the
+/// last run (the controller keeps it in the status; the CLI has none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    /// The rules (and OSS `ResponseVary`).
+    pub config: CorsConfig,
+    /// Publish to the edge on these routes; `None` when the spec does not
+    /// enable the edge.
+    pub edge: Option<EdgeTarget>,
+    /// Revision last applied to the bucket; tells updates from drift.
+    pub last_applied_revision: Option<String>,
+    /// Revision the edge is known to serve; skips a republish.
+    pub last_edge_revision: Option<String>,
+}
+
+impl Desired {
+    /// Desired rules with no edge and no history.
+    pub fn new(config: CorsConfig) -> Desired {
+        Desired {
+            config,
+            edge: None,
+            last_applied_revision: None,
+            last_edge_revision: None,
+        }
+    }
+
+    /// Also publish to the edge on `target`'s routes.
+    pub fn with_edge(mut self, target: EdgeTarget) -> Desired {
+        self.edge = Some(target);
+        self
+    }
+
+    /// Remember the revisions of the last successful run.
+    pub fn with_history(mut self, applied: Option<String>, edge: Option<String>) -> Desired {
+        self.last_applied_revision = applied;
+        self.last_edge_revision = edge;
+        self
+    }
+}
