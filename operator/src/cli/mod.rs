@@ -11,6 +11,7 @@ mod apply;
 mod backend_args;
 mod convert;
 pub mod crd;
+mod doctor;
 mod document;
 mod eval;
 mod get;
@@ -52,6 +53,8 @@ pub enum Command {
     Get(get::Args),
     /// Print a BucketCors manifest reproducing a bucket's current rules.
     Import(import::Args),
+    /// Diagnose what a live URL answers a browser's CORS request, and why.
+    Doctor(Box<doctor::Args>),
 }
 
 /// A provider dialect on the command line.
@@ -112,5 +115,6 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => apply::run(&args),
         Command::Get(args) => get::run(&args),
         Command::Import(args) => import::run(&args),
+        Command::Doctor(args) => doctor::run(&args),
     }
 }

@@ -11,5 +11,6 @@ pub mod controlplane;
 pub mod edge;
 pub mod garage;
 pub mod pod;
+pub mod proxy;
 pub mod scratch;
 pub mod tools;
