@@ -65,6 +65,7 @@ use crate::crd::BucketCors;
 use crate::telemetry::Metrics;
 use backoff::Backoff;
 use bucketcors_sync::edge::Publisher;
+use bucketcors_sync::tenancy::Tenancy;
 use events::Events;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
@@ -98,6 +99,10 @@ pub struct Context {
     pub republish_unchanged: bool,
     /// Resync interval of objects without `spec.resyncInterval`.
     pub default_resync: Duration,
+    /// The installer's tenancy policy, checked before anything is sent.
+    /// [`Context::new`] starts unrestricted (one team, tests); `bucketcors
+    /// run` always sets the installer's policy.
+    pub tenancy: Tenancy,
 }
 
 impl std::fmt::Debug for Context {
@@ -130,7 +135,14 @@ impl Context {
             backoff: Backoff::new(Duration::from_secs(5), Duration::from_secs(300)),
             republish_unchanged: false,
             default_resync: crate::crd::DEFAULT_RESYNC,
+            tenancy: Tenancy::unrestricted(),
         }
+    }
+
+    /// Replaces the tenancy policy.
+    pub fn with_tenancy(mut self, tenancy: Tenancy) -> Self {
+        self.tenancy = tenancy;
+        self
     }
 
     /// Replaces the backoff bounds (tests use milliseconds).

@@ -11,6 +11,7 @@ use super::status::{Outcome, Verdict, reason};
 use crate::crd::BucketCorsStatus;
 use bucketcors_sync::backend::Target;
 use bucketcors_sync::reconcile::{self, Change, EdgeResult};
+use bucketcors_sync::tenancy::Refusal;
 
 /// Normal or Warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,7 +156,11 @@ pub fn edge_failed(
 /// in sync; the revisions stay as the old status has them.
 pub fn failed(error: &Error, edge_on: bool, old: &BucketCorsStatus, rule_count: usize) -> Outcome {
     let message = error.to_string();
-    let (backend, edge) = if matches!(error, Error::EdgeNotConfigured) {
+    let edge_refused = matches!(
+        error,
+        Error::EdgeNotConfigured | Error::NotPermitted(Refusal::EdgeHost { .. })
+    );
+    let (backend, edge) = if edge_refused {
         // Refused before the bucket was touched: the bucket's state is not
         // known, the edge's problem is.
         (
