@@ -124,18 +124,22 @@ fn each_namespace_uses_only_what_the_installer_gave_it() {
         off_list, endpoint,
         "Garage listens on 127.0.0.1: {endpoint}"
     );
-    let refused: [(&str, String, &str, &str); 3] = [
+    // (name, manifest, reason, the chart value to change, what else the
+    // message names: the namespace, or the endpoint refused for everyone).
+    let refused: [(&str, String, &str, &str, &str); 3] = [
         (
             "no-secret",
             without_secret(object(X, "no-secret", &endpoint)),
             "DefaultCredentialsNotAllowed",
             "tenancy.defaultCredentialsNamespaces",
+            X,
         ),
         (
             "off-list",
             object(X, "off-list", &off_list).render(),
             "EndpointNotAllowed",
             "tenancy.allowedEndpoints",
+            "localhost",
         ),
         (
             "other-host",
@@ -144,17 +148,18 @@ fn each_namespace_uses_only_what_the_installer_gave_it() {
                 .render(),
             "EdgeHostNotAllowed",
             "tenancy.edgeHosts",
+            X,
         ),
     ];
-    for (_, manifest, _, _) in &refused {
+    for (_, manifest, _, _, _) in &refused {
         cluster.apply(manifest);
     }
-    for (name, _, reason, value) in &refused {
+    for (name, _, reason, value, names) in &refused {
         let ready = cluster.wait_condition(X, name, "Ready", "False", Some(reason), SETTLE);
         let message = ready["message"].as_str().unwrap_or_default();
         assert!(
-            message.contains(value) && message.contains(X),
-            "{name}: the condition names the namespace and the chart value {value}: {ready}"
+            message.contains(value) && message.contains(names),
+            "{name}: the condition names {names} and the chart value {value}: {ready}"
         );
         assert!(
             !message.contains(&world.garage.key().secret_access_key),
