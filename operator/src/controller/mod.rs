@@ -19,6 +19,12 @@
 //!   are published; [`status`] builds the conditions `Ready`,
 //!   `BackendSynced` and `EdgePublished` from that and writes them with
 //!   server-side apply; [`events`] publishes the Events.
+//! - Before any Secret is read or request signed, the installer's
+//!   [`Tenancy`] (`bucketcors run`'s `--default-credentials-namespace`,
+//!   `--allowed-endpoint`, `--edge-hosts`; chart values `tenancy.*`)
+//!   decides whether the object's namespace may use the default
+//!   credentials, its endpoint and its edge hosts; a refusal is a terminal
+//!   condition naming the chart value.
 //! - [`secrets`] turns the referenced Secret into a backend connector.
 //!   Secrets are watched as *metadata only*: a change of a Secret wakes the
 //!   objects that reference it (rotation re-applies) without the operator
