@@ -336,3 +336,72 @@ async fn wait_for_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: Args,
+    }
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Cli::try_parse_from(std::iter::once("run").chain(args.iter().copied())).map(|c| c.run)
+    }
+
+    /// The flags the chart renders become the policy; without any, the
+    /// chart's defaults (no default credentials, public endpoints, no edge
+    /// host).
+    #[test]
+    fn tenancy_flags_become_the_policy() {
+        let none = parse(&[]).unwrap().tenancy();
+        assert_eq!(none, Tenancy::default());
+        let args = parse(&[
+            "--default-credentials-namespace=platform",
+            "--allowed-endpoint=127.0.0.1:3900",
+            "--edge-hosts=team-a=*.a.example.com, a.example.com",
+            "--edge-hosts=*=*.preview.example.com",
+        ])
+        .unwrap();
+        let policy = args.tenancy();
+        assert!(policy.check_default_credentials("platform").is_ok());
+        assert!(policy.check_default_credentials("team-a").is_err());
+        let hosts = |h: &str| vec![h.to_string()];
+        assert!(
+            policy
+                .check_edge_hosts("team-a", &hosts("a.example.com"))
+                .is_ok()
+        );
+        assert!(
+            policy
+                .check_edge_hosts("team-a", &hosts("x.a.example.com"))
+                .is_ok()
+        );
+        assert!(
+            policy
+                .check_edge_hosts("team-b", &hosts("x.a.example.com"))
+                .is_err()
+        );
+        assert!(
+            policy
+                .check_edge_hosts("team-b", &hosts("p.preview.example.com"))
+                .is_ok()
+        );
+        for bad in [
+            "--edge-hosts=team-a",
+            "--edge-hosts==x.com",
+            "--allowed-endpoint=https://x.com",
+        ] {
+            let err = parse(&[bad])
+                .err()
+                .unwrap_or_else(|| panic!("{bad} refused"));
+            assert!(
+                err.to_string().contains(bad.split('=').next().unwrap()),
+                "{err}"
+            );
+        }
+    }
+}
