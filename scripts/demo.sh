@@ -159,6 +159,7 @@ helm install bucketcors "$root/charts/bucketcors" --namespace bucketcors-system 
   --set edge.enabled=true --set edge.cloudflare.accountId="$account" \
   --set edge.cloudflare.kvNamespaceId="$namespace" --set edge.cloudflare.apiUrl="$api_url" \
   --set edge.cloudflare.apiToken.existingSecret=cloudflare-api-token \
+  --set 'tenancy.allowedEndpoints={127.0.0.1}' --set-json 'tenancy.edgeHosts={"demo":["uploads.demo.localhost"]}' \
   --set operator.logFormat=text >"$work/helm.log" || { cat "$work/helm.log" >&2; die "helm install failed"; }
 kubectl wait --for=condition=Established --timeout=60s crd/bucketcors.bucketcors.dev >/dev/null
 echo "    $(helm list -n bucketcors-system | awk 'NR==2 {print $1, $9, "status", $8}')"

@@ -7,6 +7,7 @@ Usage:
   manifests.py pod RENDERED.yaml --replicas N [--pdb] [--service-monitor]
   manifests.py values-described values.yaml values.schema.json
   manifests.py args-known HELP.txt RENDERED.yaml...
+  manifests.py tenancy RENDERED.yaml VALUES.yaml...
 
 Exits non-zero, naming every problem, when a check fails. Run by
 scripts/check-chart.sh with the Python of the kubernetes-validate venv
@@ -228,6 +229,27 @@ def check_args_known(help_path, paths):
     print(f"  ok args: {checked} rendered flags are all options of `bucketcors run`")
 
 
+def check_tenancy(path, values_paths):
+    """The Deployment passes exactly the tenancy values (defaults overlaid
+    by the given values files) as `bucketcors run` flags."""
+    tenancy = {}
+    for values_path in values_paths:
+        with open(values_path, encoding="utf-8") as f:
+            tenancy.update((yaml.safe_load(f) or {}).get("tenancy") or {})
+    want = [f"--default-credentials-namespace={n}" for n in tenancy.get("defaultCredentialsNamespaces") or []]
+    want += [f"--allowed-endpoint={e}" for e in tenancy.get("allowedEndpoints") or []]
+    want += [f"--edge-hosts={ns}={','.join(hosts)}" for ns, hosts in sorted((tenancy.get("edgeHosts") or {}).items())]
+    (dep,) = [d for d in load_all([path]) if d["kind"] == "Deployment"]
+    (container,) = dep["spec"]["template"]["spec"]["containers"]
+    flags = ("--default-credentials-namespace=", "--allowed-endpoint=", "--edge-hosts=")
+    got = [a for a in container.get("args") or [] if a.startswith(flags)]
+    problems = [] if got == want else [f"tenancy flags are {got}, want {want}"]
+    if not any(a.startswith("--allowed-endpoint=") for a in got):
+        problems.append("no --allowed-endpoint: the operator would fall back on its built-in list silently")
+    fail(problems, f"tenancy ({path})")
+    print(f"  ok tenancy ({path}): {len(got)} flags as the values say")
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "rbac":
@@ -238,6 +260,8 @@ def main(argv):
         check_pod(path, replicas, "--pdb" in argv, "--service-monitor" in argv)
     elif cmd == "args-known":
         check_args_known(argv[2], argv[3:])
+    elif cmd == "tenancy":
+        check_tenancy(argv[2], argv[3:])
     elif cmd == "values-described":
         check_values_described(argv[2], argv[3])
     else:

@@ -4,7 +4,8 @@
 //! desired rule set, with no knowledge of Kubernetes: the storage backends
 //! ([`backend`]), the edge publisher ([`edge`]) and the reconcile core that
 //! validates, reads, compares, writes, verifies, publishes and removes
-//! ([`reconcile`]), and the one retry policy all three share ([`retry`]).
+//! ([`reconcile`]), the one retry policy all three share ([`retry`]), and
+//! the installer's [`tenancy`] policy for an operator many teams share.
 //!
 //! ## Layering
 //!
@@ -28,3 +29,4 @@ pub mod backend;
 pub mod edge;
 pub mod reconcile;
 pub mod retry;
+pub mod tenancy;

@@ -98,6 +98,8 @@ fn a_team_applies_a_bucket_cors_with_kubectl_and_the_bucket_and_the_edge_answer(
         &format!("edge.cloudflare.apiUrl={}", edge.api_url),
         "--set",
         "edge.cloudflare.apiToken.existingSecret=cloudflare-api-token",
+        "--set-json",
+        &format!(r#"tenancy.edgeHosts={{"{NS}":["{HOST}","{KEPT_HOST}"]}}"#),
     ]);
     cluster.apply(&manifest::secret_entry(
         RELEASE_NS,

@@ -8,7 +8,10 @@
 //! applied with bounded concurrency; each prints one progress line as it
 //! finishes. Credentials come from the environment or `--credentials`,
 //! never from the manifest (its `credentialsSecretRef` is for the
-//! operator).
+//! operator). The operator's tenancy policy
+//! ([`bucketcors_sync::tenancy`]) does not apply: there is no namespace
+//! and no shared default credential here, only the caller's own keys sent
+//! to the endpoints the caller's manifests name.
 
 use super::backend_args::{CredentialsArgs, EXIT_BACKEND, EXIT_INVALID, fail, runtime};
 use super::manifests::{self, Manifest};

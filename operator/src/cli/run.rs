@@ -18,6 +18,7 @@ use bucketcors_sync::backend::{Connector, CredentialSource};
 use bucketcors_sync::edge::Publisher;
 use bucketcors_sync::edge::cloudflare::{CloudflareKv, DEFAULT_API_URL, KvNamespace};
 use bucketcors_sync::edge::token::{ApiToken, TOKEN_ENV};
+use bucketcors_sync::tenancy::{HostPattern, Tenancy};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -66,6 +67,54 @@ pub struct Args {
     /// Reconciliations running at once.
     #[arg(long, default_value_t = 16)]
     pub concurrency: u16,
+    /// A namespace whose BucketCors may use the operator's default
+    /// credentials when they name no Secret (repeatable; `*`: every
+    /// namespace). None by default: every object names a Secret of its own
+    /// namespace. Chart value `tenancy.defaultCredentialsNamespaces`.
+    #[arg(long = "default-credentials-namespace")]
+    pub default_credentials_namespaces: Vec<String>,
+    /// A backend endpoint pattern (`host`, `*.parent`, optional `:port`)
+    /// every backend must match (repeatable). When absent: the providers'
+    /// public endpoints. Chart value `tenancy.allowedEndpoints`.
+    #[arg(long = "allowed-endpoint", value_parser = HostPattern::parse)]
+    pub allowed_endpoints: Vec<HostPattern>,
+    /// `NAMESPACE=PATTERN[,PATTERN...]`: the edge hosts a namespace may
+    /// claim (repeatable; namespace `*`: every namespace). A namespace
+    /// without an entry may claim none. Chart value `tenancy.edgeHosts`.
+    #[arg(long = "edge-hosts", value_parser = parse_edge_hosts)]
+    pub edge_hosts: Vec<(String, Vec<HostPattern>)>,
+}
+
+/// `team-a=*.a.example.com,a.example.com`.
+fn parse_edge_hosts(text: &str) -> Result<(String, Vec<HostPattern>), String> {
+    let (namespace, patterns) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAMESPACE=PATTERN[,PATTERN...]"))?;
+    if namespace.is_empty() {
+        return Err(format!("`{text}` names no namespace"));
+    }
+    let patterns = patterns
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(HostPattern::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((namespace.to_owned(), patterns))
+}
+
+impl Args {
+    /// The installer's tenancy policy these flags describe.
+    pub fn tenancy(&self) -> Tenancy {
+        let mut tenancy = Tenancy::default()
+            .with_default_credentials(self.default_credentials_namespaces.clone());
+        if !self.allowed_endpoints.is_empty() {
+            tenancy = tenancy.with_endpoints(self.allowed_endpoints.clone());
+        }
+        for (namespace, patterns) in &self.edge_hosts {
+            tenancy = tenancy.with_edge_hosts(namespace, patterns.clone());
+        }
+        tenancy
+    }
 }
 
 /// Selects rustls's process-wide crypto provider. Two providers (ring via
@@ -180,6 +229,8 @@ async fn operate(args: &Args) -> Result<ExitCode, String> {
         &identity,
     );
     ctx.default_resync = args.resync_interval;
+    let ctx = ctx.with_tenancy(args.tenancy());
+    tracing::info!(tenancy = ?ctx.tenancy, "tenancy policy");
     let ctx = Arc::new(ctx);
 
     // The controller stops on SIGTERM, or when leadership is lost.
@@ -283,5 +334,74 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: Args,
+    }
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Cli::try_parse_from(std::iter::once("run").chain(args.iter().copied())).map(|c| c.run)
+    }
+
+    /// The flags the chart renders become the policy; without any, the
+    /// chart's defaults (no default credentials, public endpoints, no edge
+    /// host).
+    #[test]
+    fn tenancy_flags_become_the_policy() {
+        let none = parse(&[]).unwrap().tenancy();
+        assert_eq!(none, Tenancy::default());
+        let args = parse(&[
+            "--default-credentials-namespace=platform",
+            "--allowed-endpoint=127.0.0.1:3900",
+            "--edge-hosts=team-a=*.a.example.com, a.example.com",
+            "--edge-hosts=*=*.preview.example.com",
+        ])
+        .unwrap();
+        let policy = args.tenancy();
+        assert!(policy.check_default_credentials("platform").is_ok());
+        assert!(policy.check_default_credentials("team-a").is_err());
+        let hosts = |h: &str| vec![h.to_string()];
+        assert!(
+            policy
+                .check_edge_hosts("team-a", &hosts("a.example.com"))
+                .is_ok()
+        );
+        assert!(
+            policy
+                .check_edge_hosts("team-a", &hosts("x.a.example.com"))
+                .is_ok()
+        );
+        assert!(
+            policy
+                .check_edge_hosts("team-b", &hosts("x.a.example.com"))
+                .is_err()
+        );
+        assert!(
+            policy
+                .check_edge_hosts("team-b", &hosts("p.preview.example.com"))
+                .is_ok()
+        );
+        for bad in [
+            "--edge-hosts=team-a",
+            "--edge-hosts==x.com",
+            "--allowed-endpoint=https://x.com",
+        ] {
+            let err = parse(&[bad])
+                .err()
+                .unwrap_or_else(|| panic!("{bad} refused"));
+            assert!(
+                err.to_string().contains(bad.split('=').next().unwrap()),
+                "{err}"
+            );
+        }
     }
 }

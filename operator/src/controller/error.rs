@@ -16,6 +16,7 @@
 
 use bucketcors_sync::backend::BackendError;
 use bucketcors_sync::reconcile::{ErrorClass, ReconcileError, reason as core_reason};
+use bucketcors_sync::tenancy::Refusal;
 use std::time::Duration;
 
 /// The reasons of the controller's own failures; the core's are
@@ -31,6 +32,16 @@ pub mod reason {
     pub const KUBERNETES_API_ERROR: &str = "KubernetesApiError";
     /// Adding or removing the finalizer failed.
     pub const FINALIZER_ERROR: &str = "FinalizerError";
+    /// The object names no Secret and its namespace may not use the
+    /// operator's default credentials (chart value
+    /// `tenancy.defaultCredentialsNamespaces`).
+    pub const DEFAULT_CREDENTIALS_NOT_ALLOWED: &str = "DefaultCredentialsNotAllowed";
+    /// The backend endpoint is not on the installer's allow-list (chart
+    /// value `tenancy.allowedEndpoints`).
+    pub const ENDPOINT_NOT_ALLOWED: &str = "EndpointNotAllowed";
+    /// An edge host the namespace may not claim (chart value
+    /// `tenancy.edgeHosts`).
+    pub const EDGE_HOST_NOT_ALLOWED: &str = "EdgeHostNotAllowed";
 }
 
 /// A failed reconciliation.
@@ -86,6 +97,9 @@ pub enum Error {
     /// The finalizer machinery failed (adding or removing the finalizer).
     #[error("finalizer: {0}")]
     Finalizer(String),
+    /// The installer's tenancy policy refuses the object; nothing was sent.
+    #[error(transparent)]
+    NotPermitted(#[from] Refusal),
 }
 
 impl From<kube::Error> for Error {
@@ -107,6 +121,12 @@ impl Error {
             Error::Edge { .. } => core_reason::EDGE_PUBLISH_FAILED,
             Error::Kube(_) => reason::KUBERNETES_API_ERROR,
             Error::Finalizer(_) => reason::FINALIZER_ERROR,
+            Error::NotPermitted(refusal) => match refusal {
+                Refusal::DefaultCredentials { .. } => reason::DEFAULT_CREDENTIALS_NOT_ALLOWED,
+                Refusal::Endpoint { .. } => reason::ENDPOINT_NOT_ALLOWED,
+                Refusal::BadEndpoint(_) => core_reason::INVALID_SPEC,
+                Refusal::EdgeHost { .. } => reason::EDGE_HOST_NOT_ALLOWED,
+            },
         }
     }
 
@@ -116,7 +136,9 @@ impl Error {
             Error::InvalidSpec(_)
             | Error::SecretNotFound { .. }
             | Error::SecretInvalid { .. }
-            | Error::EdgeNotConfigured => true,
+            | Error::EdgeNotConfigured
+            // Only the spec or the installer's values (a restart) change it.
+            | Error::NotPermitted(_) => true,
             Error::Backend(e) => !ErrorClass::from(e.kind).is_retryable(),
             // The core's own judgement: a bucket that does not exist yet may
             // be created, so only invalid, refused and denied wait.

@@ -19,6 +19,12 @@
 //!   are published; [`status`] builds the conditions `Ready`,
 //!   `BackendSynced` and `EdgePublished` from that and writes them with
 //!   server-side apply; [`events`] publishes the Events.
+//! - Before any Secret is read or request signed, the installer's
+//!   [`Tenancy`] (`bucketcors run`'s `--default-credentials-namespace`,
+//!   `--allowed-endpoint`, `--edge-hosts`; chart values `tenancy.*`)
+//!   decides whether the object's namespace may use the default
+//!   credentials, its endpoint and its edge hosts; a refusal is a terminal
+//!   condition naming the chart value.
 //! - [`secrets`] turns the referenced Secret into a backend connector.
 //!   Secrets are watched as *metadata only*: a change of a Secret wakes the
 //!   objects that reference it (rotation re-applies) without the operator
@@ -65,6 +71,7 @@ use crate::crd::BucketCors;
 use crate::telemetry::Metrics;
 use backoff::Backoff;
 use bucketcors_sync::edge::Publisher;
+use bucketcors_sync::tenancy::Tenancy;
 use events::Events;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
@@ -98,6 +105,10 @@ pub struct Context {
     pub republish_unchanged: bool,
     /// Resync interval of objects without `spec.resyncInterval`.
     pub default_resync: Duration,
+    /// The installer's tenancy policy, checked before anything is sent.
+    /// [`Context::new`] starts unrestricted (one team, tests); `bucketcors
+    /// run` always sets the installer's policy.
+    pub tenancy: Tenancy,
 }
 
 impl std::fmt::Debug for Context {
@@ -130,7 +141,14 @@ impl Context {
             backoff: Backoff::new(Duration::from_secs(5), Duration::from_secs(300)),
             republish_unchanged: false,
             default_resync: crate::crd::DEFAULT_RESYNC,
+            tenancy: Tenancy::unrestricted(),
         }
+    }
+
+    /// Replaces the tenancy policy.
+    pub fn with_tenancy(mut self, tenancy: Tenancy) -> Self {
+        self.tenancy = tenancy;
+        self
     }
 
     /// Replaces the backoff bounds (tests use milliseconds).

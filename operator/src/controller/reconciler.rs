@@ -90,6 +90,16 @@ async fn apply(
         return fail(&obj, ctx, api, Error::EdgeNotConfigured, None).await;
     }
 
+    // The installer's edge hosts, before the bucket is written: a refused
+    // host must not leave a bucket written and an edge half-claimed.
+    if let Some(edge) = obj.spec.edge.as_ref().filter(|e| e.enabled)
+        && let Err(refusal) = ctx
+            .tenancy
+            .check_edge_hosts(&obj.namespace().unwrap_or_default(), &edge.hosts)
+    {
+        return fail(&obj, ctx, api, refusal.into(), None).await;
+    }
+
     let backend = match backend_for(&obj, ctx).await {
         Ok(b) => b,
         Err(error) => return fail(&obj, ctx, api, error, None).await,
@@ -170,8 +180,16 @@ async fn apply(
     Ok(Action::requeue(resync))
 }
 
-/// The backend of `obj`, with the credentials its Secret holds.
+/// The backend of `obj`, with the credentials its Secret holds. The
+/// tenancy policy is checked first (default credentials for this
+/// namespace, the endpoint), so a refused object reads no Secret and signs
+/// nothing.
 async fn backend_for(obj: &BucketCors, ctx: &Context) -> Result<Arc<dyn Backend>, Error> {
+    if obj.spec.backend.credentials_secret_ref.is_none() {
+        ctx.tenancy
+            .check_default_credentials(&obj.namespace().unwrap_or_default())?;
+    }
+    ctx.tenancy.check_endpoint(&obj.spec.backend.settings())?;
     let connector = ctx.credentials.connector_for(obj).await?;
     Ok(obj.spec.backend.connect(&connector).await?)
 }

@@ -11,6 +11,7 @@ use super::status::{Outcome, Verdict, reason};
 use crate::crd::BucketCorsStatus;
 use bucketcors_sync::backend::Target;
 use bucketcors_sync::reconcile::{self, Change, EdgeResult};
+use bucketcors_sync::tenancy::Refusal;
 
 /// Normal or Warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,7 +156,11 @@ pub fn edge_failed(
 /// in sync; the revisions stay as the old status has them.
 pub fn failed(error: &Error, edge_on: bool, old: &BucketCorsStatus, rule_count: usize) -> Outcome {
     let message = error.to_string();
-    let (backend, edge) = if matches!(error, Error::EdgeNotConfigured) {
+    let edge_refused = matches!(
+        error,
+        Error::EdgeNotConfigured | Error::NotPermitted(Refusal::EdgeHost { .. })
+    );
+    let (backend, edge) = if edge_refused {
         // Refused before the bucket was touched: the bucket's state is not
         // known, the edge's problem is.
         (
@@ -325,6 +330,40 @@ mod tests {
             assert_eq!(status.applied_revision.as_deref(), Some("sha256:old"));
             assert!(!status.synced);
         }
+        // Tenancy refusals: the bucket's refusal is the backend's, an edge
+        // host's is the edge's; both say which chart value to change.
+        let credentials = Error::NotPermitted(Refusal::DefaultCredentials {
+            namespace: "team-x".into(),
+        });
+        let status = failed(&credentials, false, &old(), 1);
+        assert_eq!(status.backend.status, ConditionStatus::False);
+        assert_eq!(status.backend.reason, "DefaultCredentialsNotAllowed");
+        assert!(
+            status
+                .backend
+                .message
+                .contains("tenancy.defaultCredentialsNamespaces")
+        );
+        assert!(credentials.is_terminal());
+        let host = Error::NotPermitted(Refusal::EdgeHost {
+            namespace: "team-x".into(),
+            host: "cdn.a.example.com".into(),
+            allowed: "none".into(),
+        });
+        let status = failed(&host, true, &old(), 1);
+        assert_eq!(status.backend.reason, "NotAttempted");
+        assert_eq!(status.edge.status, ConditionStatus::False);
+        assert_eq!(status.edge.reason, "EdgeHostNotAllowed");
+        assert!(status.edge.message.contains("tenancy.edgeHosts"));
+        let endpoint = Error::NotPermitted(Refusal::Endpoint {
+            endpoint: "localhost:3900".into(),
+            allowed: "127.0.0.1".into(),
+        });
+        assert_eq!(
+            failed(&endpoint, false, &old(), 1).backend.reason,
+            "EndpointNotAllowed"
+        );
+        assert_eq!(failure_note(&endpoint).reason, "EndpointNotAllowed");
         let refused = failed(&Error::EdgeNotConfigured, true, &old(), 1);
         assert_eq!(refused.backend.status, ConditionStatus::Unknown);
         assert_eq!(refused.backend.reason, "NotAttempted");

@@ -16,6 +16,7 @@
 //! HTTP client per endpoint so that applying a thousand buckets opens a
 //! handful of connections, not a thousand.
 
+pub mod body;
 pub mod classify;
 pub mod connector;
 pub mod credentials;

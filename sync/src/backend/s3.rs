@@ -13,6 +13,7 @@
 //! unreachable endpoint surfaces as a [`ErrorKind::Transient`] error within
 //! seconds instead of hanging a reconcile.
 
+use super::body::MAX_BODY_BYTES;
 use super::classify::{advice, classify};
 use super::{Backend, BackendError, CredentialSource, ErrorKind, Target};
 use crate::retry::{RetryPolicy, is_transient_status};
@@ -20,11 +21,17 @@ use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_s3::config::interceptors::InterceptorContext;
+use aws_sdk_s3::config::interceptors::{
+    BeforeDeserializationInterceptorContextMut, InterceptorContext,
+};
 use aws_sdk_s3::config::retry::{ClassifyRetry, RetryAction};
+use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_s3::error::BoxError;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::SdkBody;
 use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use bucketcors_engine::{CorsConfig, Dialect, Rule};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use std::time::Duration;
 
 /// The region used for signing when none is configured anywhere. Most
@@ -94,7 +101,8 @@ impl S3Client {
         let shared = loader.load().await;
         let mut config = aws_sdk_s3::config::Builder::from(&shared)
             .force_path_style(settings.path_style)
-            .retry_classifier(TransientStatus);
+            .retry_classifier(TransientStatus)
+            .interceptor(BoundedBody);
         if let Some(endpoint) = &settings.endpoint {
             // A bare host means https, as for OSS (super::endpoint).
             config = config.endpoint_url(super::endpoint::with_scheme(endpoint));
@@ -134,6 +142,53 @@ impl ClassifyRetry for TransientStatus {
 
     fn name(&self) -> &'static str {
         "bucketcors transient HTTP status"
+    }
+}
+
+/// Bounds every S3 answer's body to [`MAX_BODY_BYTES`] before the SDK
+/// reads it ([`super::body`]): a declared `Content-Length` above the bound
+/// is refused at once, an undeclared one fails at the first chunk past it.
+#[derive(Debug)]
+struct BoundedBody;
+
+/// The error the bounded body fails with; the SDK's error chain carries it
+/// into the backend's message.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the answer's body is larger than {MAX_BODY_BYTES} bytes; bucketcors stops reading there (a CORS configuration is a few KiB): is this endpoint what it claims to be?"
+)]
+struct BodyTooLarge;
+
+impl Intercept for BoundedBody {
+    fn name(&self) -> &'static str {
+        "bucketcors bounded response body"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let declared = context
+            .response()
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Err(Box::new(BodyTooLarge));
+        }
+        let body = std::mem::replace(context.response_mut().body_mut(), SdkBody::taken());
+        *context.response_mut().body_mut() = body.map(|body| {
+            SdkBody::from_body_1_x(Limited::new(body, MAX_BODY_BYTES).map_err(|e| -> BoxError {
+                if e.is::<LengthLimitError>() {
+                    Box::new(BodyTooLarge)
+                } else {
+                    e
+                }
+            }))
+        });
+        Ok(())
     }
 }
 

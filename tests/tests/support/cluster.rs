@@ -39,7 +39,8 @@ pub struct Cluster {
 
 impl Cluster {
     /// Starts a control plane and installs the chart with `helm install`,
-    /// passing `helm_args` (for example `--set`, `-f FILE`) through.
+    /// allowing the loopback endpoint (Garage) and passing `helm_args` (for
+    /// example `--set`, `-f FILE`) through.
     pub fn install(helm_args: &[&str]) -> Cluster {
         let plane = ControlPlane::for_tests()
             .unwrap_or_else(|e| panic!("the control plane must run for this test: {e}"));
@@ -56,6 +57,9 @@ impl Cluster {
         let chart = workspace_root().join("charts/bucketcors");
         let mut args = vec!["install", RELEASE, chart.to_str().expect("a UTF-8 path")];
         args.extend(["--namespace", RELEASE_NS]);
+        // Garage listens on loopback; the chart allows only public endpoints
+        // unless told (a test's own `--set` comes later and wins).
+        args.extend(["--set", "tenancy.allowedEndpoints={127.0.0.1}"]);
         args.extend(helm_args);
         if let Err(e) = cluster.helm(&args) {
             panic!("helm install failed:\n{e}");

@@ -12,6 +12,7 @@
 use super::credentials::{CredentialsError, ProvideCredentials};
 use super::error::OssErrorBody;
 use super::signer::{self, SignableRequest, SigningTime, UNSIGNED_PAYLOAD};
+use crate::backend::body;
 use crate::backend::classify::classify;
 use crate::backend::endpoint::Endpoint;
 use crate::backend::{BackendError, ErrorKind, Target};
@@ -191,10 +192,16 @@ impl OssHttp {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = response
-            .text()
+        let body = body::read_text(response, body::MAX_BODY_BYTES)
             .await
-            .map_err(|e| transport_error(target, operation, &e))?;
+            .map_err(|e| match e {
+                body::BodyError::Read(e) => transport_error(target, operation, &e),
+                too_large => BackendError::new(
+                    ErrorKind::Other,
+                    target,
+                    format!("{operation} failed: {too_large}"),
+                ),
+            })?;
         Ok(OssResponse {
             status,
             body,

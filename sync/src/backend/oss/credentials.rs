@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
+use crate::backend::body::{BodyError, MAX_BODY_BYTES, read_text};
 use crate::retry::is_transient_status;
 
 /// Refresh temporary credentials when less than this is left.
@@ -278,10 +279,10 @@ impl RrsaProvider {
                 )
             })?;
         let status = response.status().as_u16();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| fail(true, format!("RRSA: reading the STS answer: {e}")))?;
+        let text = read_text(response, MAX_BODY_BYTES).await.map_err(|e| {
+            let transient = matches!(e, BodyError::Read(_));
+            fail(transient, format!("RRSA: reading the STS answer: {e}"))
+        })?;
         let parsed: Option<StsResponse> = serde_json::from_str(&text).ok();
         match parsed {
             Some(StsResponse {
