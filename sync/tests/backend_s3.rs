@@ -170,3 +170,26 @@ async fn debug_output_never_shows_the_secret() {
         "{shown}"
     );
 }
+
+/// A request signed for another region than the bucket's: what Garage
+/// itself answers decides the class, and the message must name the region
+/// the bucket is in (Garage says it, as S3 does, in the error message).
+#[tokio::test]
+async fn a_wrong_region_names_the_right_one() {
+    let garage = Garage::start(&["regional"]).expect("start Garage");
+    let mut wrong = settings(&garage, owner_keys(&garage));
+    wrong.region = Some("us-east-1".into());
+    let client = S3Client::new(&wrong).await;
+    let error = client
+        .bucket("regional")
+        .get_cors()
+        .await
+        .expect_err("a request signed for us-east-1 is refused by a Garage in its own region");
+    assert_eq!(error.kind, ErrorKind::WrongRegion, "{error}");
+    assert!(
+        error
+            .message
+            .contains(&format!("set spec.backend.region: {}", garage.region())),
+        "the message names the bucket's region: {error}"
+    );
+}

@@ -2,12 +2,15 @@
 //!
 //! Every error has a [`reason`](Error::reason) (the CamelCase word that ends
 //! up in the conditions, the Events and the failures metric) and is either
-//! *terminal* or *transient*. Terminal errors (an invalid spec, a missing or
-//! incomplete Secret, access denied, a missing bucket, a configuration the
-//! provider refuses) cannot heal by retrying: the controller waits for the
-//! spec or the Secret to change, both of which it watches. Transient errors
-//! (throttling, 5xx, timeouts, an unreachable API server) are retried with a
-//! capped exponential backoff ([`super::backoff`]).
+//! *terminal* or *transient*. Transient errors (throttling, 5xx, timeouts,
+//! an unreachable API server) are retried with a capped exponential backoff
+//! ([`super::backoff`]). Terminal errors cannot heal by retrying at once;
+//! [`Error::retry`] splits them in two. Those a human fixes, perhaps outside
+//! Kubernetes (access denied by an IAM or RAM policy, a configuration the
+//! provider refuses, the bucket's region, a skewed clock, a missing Secret),
+//! are tried again at the object's resync interval, so the fix is noticed
+//! without an edit. Those only an edit can fix (an invalid spec, the
+//! installer's tenancy values, which restart the operator) wait for a change.
 //!
 //! Messages name the field or the object and say what to do; they never
 //! contain credentials (the backend and Secret code only ever put key
@@ -102,6 +105,18 @@ pub enum Error {
     NotPermitted(#[from] Refusal),
 }
 
+/// How the controller waits after a failure ([`Error::retry`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Worth retrying soon: exponential backoff.
+    Backoff,
+    /// Needs a human, possibly outside Kubernetes: try again at the resync
+    /// interval.
+    Slowly,
+    /// Only a change of the object (or the installer's values) can help.
+    OnChange,
+}
+
 impl From<kube::Error> for Error {
     fn from(e: kube::Error) -> Self {
         Error::Kube(Box::new(e))
@@ -127,6 +142,26 @@ impl Error {
                 Refusal::BadEndpoint(_) => core_reason::INVALID_SPEC,
                 Refusal::EdgeHost { .. } => reason::EDGE_HOST_NOT_ALLOWED,
             },
+        }
+    }
+
+    /// How the controller waits before trying again after this failure.
+    ///
+    /// Failures a human fixes outside Kubernetes (an IAM or RAM policy, the
+    /// bucket's region, the host's clock, a Secret created later) are tried
+    /// again at the object's resync interval, so the fix is noticed without
+    /// an edit; only what no outside change can fix (an invalid spec, the
+    /// installer's values, which restart the operator) waits for a change.
+    pub fn retry(&self) -> Retry {
+        if !self.is_terminal() {
+            return Retry::Backoff;
+        }
+        match self {
+            Error::InvalidSpec(_) | Error::EdgeNotConfigured | Error::NotPermitted(_) => {
+                Retry::OnChange
+            }
+            Error::Reconcile(ReconcileError::Invalid { .. }) => Retry::OnChange,
+            _ => Retry::Slowly,
         }
     }
 
@@ -191,5 +226,31 @@ mod tests {
         let denied = Error::Backend(BackendError::new(ErrorKind::AccessDenied, &target, "x"));
         assert_eq!(denied.reason(), "AccessDenied");
         assert!(denied.is_terminal());
+    }
+
+    /// Failures a human fixes outside Kubernetes come back at the resync
+    /// interval; only an edit fixes an invalid spec; the rest back off.
+    #[test]
+    fn each_failure_waits_as_its_fix_needs() {
+        let target = Target {
+            provider: "s3",
+            bucket: "b".into(),
+        };
+        let backend = |kind| Error::Backend(BackendError::new(kind, &target, "x"));
+        assert_eq!(backend(ErrorKind::AccessDenied).retry(), Retry::Slowly);
+        assert_eq!(backend(ErrorKind::Refused).retry(), Retry::Slowly);
+        assert_eq!(backend(ErrorKind::WrongRegion).retry(), Retry::Slowly);
+        assert_eq!(backend(ErrorKind::ClockSkewed).retry(), Retry::Slowly);
+        assert_eq!(backend(ErrorKind::Transient).retry(), Retry::Backoff);
+        assert_eq!(backend(ErrorKind::BucketNotFound).retry(), Retry::Backoff);
+        assert_eq!(Error::InvalidSpec("x".into()).retry(), Retry::OnChange);
+        assert_eq!(
+            Error::SecretNotFound {
+                namespace: "n".into(),
+                name: "s".into()
+            }
+            .retry(),
+            Retry::Slowly
+        );
     }
 }

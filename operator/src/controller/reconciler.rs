@@ -14,7 +14,7 @@
 //! exponential backoff for transient ones.
 
 use super::Context;
-use super::error::Error;
+use super::error::{Error, Retry};
 use super::report;
 use super::status::{self, Outcome, reason};
 use crate::crd::{BucketCors, DeletionPolicy, FINALIZER};
@@ -53,15 +53,28 @@ pub async fn reconcile(obj: Arc<BucketCors>, ctx: Arc<Context>) -> Result<Action
 pub fn error_policy(obj: Arc<BucketCors>, error: &Error, ctx: Arc<Context>) -> Action {
     let key = key(&obj);
     ctx.metrics.failed(error.reason());
-    if error.is_terminal() {
-        // Nothing but a spec or Secret change can help; both are watched.
-        ctx.backoff.reset(&key);
-        tracing::warn!(object = %key, reason = error.reason(), %error, "reconcile failed; waiting for a spec or Secret change");
-        Action::await_change()
-    } else {
-        let delay = ctx.backoff.next_delay(&key, error.retry_after());
-        tracing::warn!(object = %key, reason = error.reason(), %error, retry_in_ms = delay.as_millis() as u64, "reconcile failed; retrying");
-        Action::requeue(delay)
+    match error.retry() {
+        Retry::OnChange => {
+            ctx.backoff.reset(&key);
+            tracing::warn!(object = %key, reason = error.reason(), %error, "reconcile failed; waiting for a spec change");
+            Action::await_change()
+        }
+        Retry::Slowly => {
+            // A human fixes this, maybe outside Kubernetes: look again at
+            // the resync interval (spec and Secret changes still wake us).
+            ctx.backoff.reset(&key);
+            let delay = obj
+                .spec
+                .resync(ctx.default_resync)
+                .unwrap_or(ctx.default_resync);
+            tracing::warn!(object = %key, reason = error.reason(), %error, retry_in_s = delay.as_secs(), "reconcile failed; needs a fix, trying again at the resync interval");
+            Action::requeue(delay)
+        }
+        Retry::Backoff => {
+            let delay = ctx.backoff.next_delay(&key, error.retry_after());
+            tracing::warn!(object = %key, reason = error.reason(), %error, retry_in_ms = delay.as_millis() as u64, "reconcile failed; retrying");
+            Action::requeue(delay)
+        }
     }
 }
 

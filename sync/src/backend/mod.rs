@@ -75,6 +75,15 @@ pub enum ErrorKind {
     AccessDenied,
     /// The provider refused the configuration itself.
     Refused,
+    /// The bucket lives in another region than the spec says (S3
+    /// `PermanentRedirect`, `AuthorizationHeaderMalformed` naming the
+    /// expected region): only a spec change helps, and the message says
+    /// which region.
+    WrongRegion,
+    /// The provider refused the request's clock (`RequestTimeTooSkewed`):
+    /// the operator's host clock is off. Retrying at once sends the same
+    /// clock again, so this waits for a human like a denied key.
+    ClockSkewed,
     /// Throttled, 5xx, timeout, connection refused: retry with backoff.
     Transient,
     /// Anything else.

@@ -14,7 +14,7 @@
 //! seconds instead of hanging a reconcile.
 
 use super::body::MAX_BODY_BYTES;
-use super::classify::{advice, classify};
+use super::classify::{advice, classify, expected_region};
 use super::{Backend, BackendError, CredentialSource, ErrorKind, Target};
 use crate::retry::{RetryPolicy, is_transient_status};
 use async_trait::async_trait;
@@ -332,11 +332,20 @@ where
             let status = service.raw().status().as_u16();
             let code = service.err().code();
             let kind = classify(code, Some(status));
-            let detail = format!(
+            let mut detail = format!(
                 "{} (HTTP {status}): {}",
                 code.unwrap_or("no error code"),
                 service.err().message().unwrap_or("no message")
             );
+            if kind == ErrorKind::WrongRegion {
+                let header = service.raw().headers().get("x-amz-bucket-region");
+                match expected_region(header, service.err().message()) {
+                    Some(region) => detail.push_str(&format!(
+                        "; the bucket is in region `{region}`: set spec.backend.region: {region}"
+                    )),
+                    None => detail.push_str("; the provider did not say which region"),
+                }
+            }
             (kind, detail)
         }
         SdkError::TimeoutError(_) => (ErrorKind::Transient, "timed out".to_owned()),

@@ -49,6 +49,10 @@ pub enum ErrorClass {
     BucketNotFound,
     /// Bad or insufficient credentials: wait for new credentials.
     AccessDenied,
+    /// The bucket is in another region than the spec says.
+    WrongRegion,
+    /// The operator's clock is too far from the provider's.
+    ClockSkewed,
     /// Unreachable, throttled, 5xx, not yet consistent: retry with backoff.
     Transient,
     /// Anything else: retry slowly and tell the user.
@@ -61,6 +65,8 @@ impl From<ErrorKind> for ErrorClass {
             ErrorKind::BucketNotFound => ErrorClass::BucketNotFound,
             ErrorKind::AccessDenied => ErrorClass::AccessDenied,
             ErrorKind::Refused => ErrorClass::Refused,
+            ErrorKind::WrongRegion => ErrorClass::WrongRegion,
+            ErrorKind::ClockSkewed => ErrorClass::ClockSkewed,
             ErrorKind::Transient => ErrorClass::Transient,
             ErrorKind::Other => ErrorClass::Other,
         }
@@ -75,6 +81,8 @@ impl ErrorClass {
             ErrorClass::Refused => reason::BACKEND_REFUSED,
             ErrorClass::BucketNotFound => reason::BUCKET_NOT_FOUND,
             ErrorClass::AccessDenied => reason::ACCESS_DENIED,
+            ErrorClass::WrongRegion => reason::WRONG_REGION,
+            ErrorClass::ClockSkewed => reason::CLOCK_SKEWED,
             ErrorClass::Transient => reason::BACKEND_UNAVAILABLE,
             ErrorClass::Other => reason::BACKEND_ERROR,
         }
@@ -102,6 +110,10 @@ pub mod reason {
     pub const BUCKET_NOT_FOUND: &str = "BucketNotFound";
     /// Bad or insufficient credentials.
     pub const ACCESS_DENIED: &str = "AccessDenied";
+    /// The bucket is in another region than the spec says.
+    pub const WRONG_REGION: &str = "WrongRegion";
+    /// The operator's clock is too far from the provider's.
+    pub const CLOCK_SKEWED: &str = "ClockSkewed";
     /// Unreachable, throttled, 5xx.
     pub const BACKEND_UNAVAILABLE: &str = "BackendUnavailable";
     /// Anything else the backend answered.
