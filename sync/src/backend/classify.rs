@@ -76,8 +76,9 @@ pub fn advice(kind: ErrorKind) -> &'static str {
 
 /// The region a wrong-region answer says the bucket is in, when it says:
 /// the `x-amz-bucket-region` header S3 sends with `PermanentRedirect` (and
-/// with a 301 or 400 on any bucket request), else the `expecting 'R'` of an
-/// `AuthorizationHeaderMalformed` message.
+/// with a 301 or 400 on any bucket request), else the region an
+/// `AuthorizationHeaderMalformed` message names (S3's `expecting 'R'`,
+/// Garage's expected credential scope).
 pub fn expected_region(
     bucket_region_header: Option<&str>,
     message: Option<&str>,
