@@ -12,6 +12,7 @@ mod backend_args;
 mod convert;
 pub mod crd;
 mod document;
+mod edge_status;
 mod eval;
 mod get;
 mod import;
@@ -52,6 +53,8 @@ pub enum Command {
     Get(get::Args),
     /// Print a BucketCors manifest reproducing a bucket's current rules.
     Import(import::Args),
+    /// Inspect the edge worker: what it enforces for a host.
+    Edge(edge_status::Args),
 }
 
 /// A provider dialect on the command line.
@@ -112,5 +115,6 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => apply::run(&args),
         Command::Get(args) => get::run(&args),
         Command::Import(args) => import::run(&args),
+        Command::Edge(args) => edge_status::run(&args),
     }
 }
