@@ -17,6 +17,19 @@ use bucketcors_testkit::edge::EdgeOptions;
 use edge_support::{Edge, Probe, config};
 use serde_json::Value;
 
+/// One request and the line it must log: (host, probe, event, reason,
+/// method, header, route, revision).
+type Case<'a> = (
+    &'a str,
+    Probe,
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    String,
+    String,
+);
+
 /// The one line of `event` whose `origin_host` is `host`, waiting briefly
 /// for workerd to write it.
 async fn line_for(edge: &Edge, event: &str, host: &str) -> Value {
@@ -58,7 +71,7 @@ async fn every_request_without_cors_says_why() {
     let bare = "bare.edge.test";
     edge.publish_without_rules(bare, None, Dialect::S3).await;
 
-    // (host, path, probe, event, reason, method, header, route, revision)
+    // The requests, as [`Case`]s.
     let preflight = |origin: &str, method: Option<&str>, headers: Option<&str>| {
         let mut p = Probe::new("OPTIONS", "/assets/a.png").header("origin", origin);
         if let Some(m) = method {
@@ -70,7 +83,7 @@ async fn every_request_without_cors_says_why() {
         p
     };
     let route = format!("{host}/assets");
-    let cases: Vec<(&str, Probe, &str, &str, &str, Option<&str>, String, String)> = vec![
+    let cases: Vec<Case> = vec![
         (
             host,
             preflight("https://evil.example:8443", Some("GET"), None),
