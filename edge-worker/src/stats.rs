@@ -38,7 +38,7 @@ pub fn count_request() {
         s.set(n);
         n
     });
-    if served % STATS_EVERY == 0 {
+    if served.is_multiple_of(STATS_EVERY) {
         crate::log::info(
             "isolate_stats",
             &[
