@@ -38,6 +38,9 @@ step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --workspace --exclude bucketcors-edge --all-targets -- -D warnings
 step "engine for wasm32" cargo build -p bucketcors-engine --target wasm32-unknown-unknown
 step "worker build" scripts/build-worker.sh
+step "worker bundle (wrangler deploy --dry-run)" scripts/bundle-worker.sh
+step "worker unit tests (host)" cargo test -p bucketcors-edge --lib
+step "fuzz library tests" cargo test --manifest-path fuzz/Cargo.toml --lib
 step "worker clippy (wasm32)" cargo clippy -p bucketcors-edge --target wasm32-unknown-unknown -- -D warnings
 step "cargo test" cargo test --workspace --exclude bucketcors-edge --no-fail-fast
 step "helm chart checks" scripts/check-chart.sh

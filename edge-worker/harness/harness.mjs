@@ -11,7 +11,11 @@
 //   api  http://127.0.0.1:PORT/client/v4
 //   ready
 // and runs until SIGINT/SIGTERM or until its standard input closes
-// (--exit-on-stdin-close), then stops workerd and exits 0.
+// (--exit-on-stdin-close), then stops workerd, removes every temporary
+// directory it made (its own /tmp/bucketcors-edge-* and Miniflare's
+// miniflare-* working directory, which lives inside it) and exits 0.
+// Miniflare's own signal handlers would end the process first (exit 143 on
+// SIGTERM, 130 on SIGINT) and leave both behind, so they are replaced.
 //
 // Test hook (not part of Cloudflare's API): POST /__harness/faults with
 // {"status":429,"count":2,"retryAfter":"1"} answers the next `count` API
@@ -32,6 +36,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
   options: {
     "worker-build": { type: "string", default: path.join(here, "..", "build") },
+    "worker-bundle": { type: "string" },
     "port": { type: "string", default: "0" },
     "api-port": { type: "string", default: "0" },
     "account-id": { type: "string", default: "local-account" },
@@ -45,15 +50,24 @@ const { values: opts } = parseArgs({
   },
 });
 
-const build = path.resolve(opts["worker-build"]);
-const shim = path.join(build, "worker", "shim.mjs");
+// --worker-bundle DIR: the worker exactly as `wrangler deploy --dry-run
+// --outdir DIR` bundled it (DIR/shim.js and its wasm), the path a deploy
+// uploads; what the tests run. --worker-build DIR: worker-build's output
+// (DIR/worker/shim.mjs importing ../index.js), as the benchmarks compare.
+const bundle = opts["worker-bundle"] !== undefined;
+const build = path.resolve(bundle ? opts["worker-bundle"] : opts["worker-build"]);
+const shim = bundle ? path.join(build, "shim.js") : path.join(build, "worker", "shim.mjs");
 if (!fs.existsSync(shim)) {
-  console.error(`harness: ${shim} does not exist; build the worker first with scripts/build-worker.sh`);
+  const how = bundle ? "scripts/bundle-worker.sh" : "scripts/build-worker.sh";
+  console.error(`harness: ${shim} does not exist; build the worker first with ${how}`);
   process.exit(2);
 }
 
 const BINDING = "BUCKETCORS_RULES";
 const persistDir = fs.mkdtempSync(path.join(os.tmpdir(), "bucketcors-edge-"));
+// Miniflare makes its working directory under os.tmpdir() (read from
+// TMPDIR when it is constructed): inside persistDir, one removal takes both.
+process.env.TMPDIR = persistDir;
 
 const mf = new Miniflare({
   host: "127.0.0.1",
@@ -78,6 +92,34 @@ const mf = new Miniflare({
   },
 });
 
+// Miniflare registered its exit hook's SIGINT/SIGTERM listeners in its
+// constructor; they call process.exit before anything here could clean up.
+process.removeAllListeners("SIGINT");
+process.removeAllListeners("SIGTERM");
+let api = null;
+let stopping = false;
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  // A dispose that hangs must not keep the process (or its directory).
+  const force = setTimeout(() => {
+    fs.rmSync(persistDir, { recursive: true, force: true });
+    process.exit(code);
+  }, 10_000);
+  force.unref();
+  try {
+    api?.close();
+    await mf.dispose();
+  } catch (err) {
+    console.error("harness: stopping workerd failed", err);
+  } finally {
+    fs.rmSync(persistDir, { recursive: true, force: true });
+    process.exit(code);
+  }
+}
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+
 const edgeUrl = await mf.ready;
 const kv = await mf.getKVNamespace(BINDING);
 
@@ -99,7 +141,7 @@ async function readBody(req) {
   return Buffer.concat(chunks);
 }
 
-const api = http.createServer(async (req, res) => {
+api = http.createServer(async (req, res) => {
   try {
     const url = new URL(req.url, "http://localhost");
     if (req.method === "POST" && url.pathname === "/__harness/faults") {
@@ -145,20 +187,6 @@ const api = http.createServer(async (req, res) => {
 await new Promise((resolve) => api.listen(Number(opts["api-port"]), "127.0.0.1", resolve));
 const apiUrl = `http://127.0.0.1:${api.address().port}/client/v4`;
 
-let stopping = false;
-async function stop(code = 0) {
-  if (stopping) return;
-  stopping = true;
-  api.close();
-  try {
-    await mf.dispose();
-  } finally {
-    fs.rmSync(persistDir, { recursive: true, force: true });
-    process.exit(code);
-  }
-}
-process.on("SIGINT", () => stop(0));
-process.on("SIGTERM", () => stop(0));
 if (opts["exit-on-stdin-close"]) {
   process.stdin.on("end", () => stop(0));
   process.stdin.on("close", () => stop(0));

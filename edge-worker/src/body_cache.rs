@@ -1,4 +1,5 @@
-//! Caching object bodies at the edge without ever caching CORS.
+//! Caching object bodies at the edge without ever caching CORS, and
+//! without ever sharing what is not public.
 //!
 //! CDNs have been seen to ignore `Vary: Origin` and hand every client the
 //! `Access-Control-Allow-Origin` computed for the first one. So the Cache API
@@ -6,12 +7,14 @@
 //! members of `Vary`), keyed by the origin URL; the engine's headers are
 //! added to each response after the cache, per request.
 //!
-//! Only plain `GET`s are cached: no `Authorization`, no `Cookie`, no `Range`
-//! (those may be personal or partial), and only `200` answers without
-//! `Set-Cookie`, `no-store` or `private`. An origin answer without
-//! `Cache-Control` is stored with `public, max-age=BODY_CACHE_TTL_SECONDS`;
-//! that header is marked and removed again on the way out, so clients see
-//! what the origin sent.
+//! What may be shared is decided by [`crate::cache_policy`]: plain `GET`s
+//! without credentials (no `Authorization`, `Cookie`, `Range`, nor a
+//! presigned URL's signature), and answers the origin marks cacheable for
+//! everyone. An answer without any caching marks is stored only when the
+//! route opts in (`cacheUnmarked`), with `public,
+//! max-age=BODY_CACHE_TTL_SECONDS`; an answer marked `public` without a
+//! lifetime gets the same. That added header is marked and removed again on
+//! the way out, so clients see what the origin sent.
 //!
 //! A key whose origin answer could not be stored is remembered for the
 //! body-cache TTL ("hit-for-pass", as shared caches call it): its requests
@@ -20,7 +23,12 @@
 //! uncacheable request. Once the TTL is over the next answer is examined
 //! again and stored if it may be. So the memory changes how much work a
 //! request costs, never what a client is served; it does delay caching an
-//! object whose origin starts allowing it by at most one TTL.
+//! object whose origin starts allowing it by at most one TTL. Requests with
+//! credentials never reach the memory (their keys would hold the
+//! signature).
+//!
+//! Cache keys are URLs and may be long-lived identifiers of private
+//! objects, so they are logged only as [`crate::log::key_hash`].
 //!
 //! Everything here works on header names already listed
 //! ([`HeaderNames`]), so deciding costs no calls across the JavaScript
@@ -32,6 +40,7 @@ use std::collections::HashMap;
 use worker::web_sys::{self, Headers, ReadableStream};
 use worker::{Cache, Context, ResponseBody, Result};
 
+use crate::cache_policy::{self, Storable};
 use crate::glue::{self, HeaderNames};
 
 /// At most this many keys are remembered as uncacheable per isolate; when
@@ -42,6 +51,11 @@ thread_local! {
     /// Keys whose last origin answer could not be stored, with when that
     /// stops counting (ms since the epoch); see the module docs.
     static PASS: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
+}
+
+/// How many keys the pass memory holds.
+pub fn remembered() -> usize {
+    PASS.with(|pass| pass.borrow().len())
 }
 
 /// True when `key`'s last origin answer was not storable, less than the
@@ -66,7 +80,8 @@ pub fn remember(key: &str, status: CacheStatus, now_ms: f64, ttl_seconds: u32) {
     });
 }
 
-/// Marks a `Cache-Control` header the edge added for its own cache.
+/// Marks a `Cache-Control` header the edge wrote for its own cache; the
+/// value is the origin's own (empty when it sent none).
 const ADDED_CACHE_CONTROL: &str = "x-bucketcors-added-cache-control";
 
 /// What the cache did for a response, reported in `x-bucketcors-cache`.
@@ -91,13 +106,11 @@ impl CacheStatus {
     }
 }
 
-/// True when a request with `method` and header names `names` may be
-/// answered from, and stored into, the shared cache.
-pub fn is_cacheable_request(method: &str, names: &HeaderNames) -> bool {
-    method == "GET"
-        && !names
-            .iter()
-            .any(|name| matches!(name, "authorization" | "cookie" | "range"))
+/// True when a request with `method`, header names `names` and `query`
+/// may be answered from, and stored into, the shared cache
+/// ([`cache_policy::request_credential`]).
+pub fn is_cacheable_request(method: &str, names: &HeaderNames, query: Option<&str>) -> bool {
+    cache_policy::request_credential(method, names.iter(), query).is_none()
 }
 
 /// A cached answer: status, CORS-free headers (mutable) and body.
@@ -119,9 +132,14 @@ pub async fn lookup(key: &str) -> Result<Option<Cached>> {
     let status = resp.status_code();
     // A native copy (mutable, unlike a cached response's own headers).
     let headers = Headers::new_with_headers(&resp.headers().0)?;
-    if headers.has(ADDED_CACHE_CONTROL)? {
+    // The origin's own `Cache-Control` (empty when it sent none) comes back.
+    if let Some(original) = headers.get(ADDED_CACHE_CONTROL)? {
         headers.delete(ADDED_CACHE_CONTROL)?;
-        headers.delete("cache-control")?;
+        if original.is_empty() {
+            headers.delete("cache-control")?;
+        } else {
+            headers.set("cache-control", &original)?;
+        }
     }
     let (_, body) = resp.into_parts();
     let body = match body {
@@ -141,9 +159,11 @@ pub async fn lookup(key: &str) -> Result<Option<Cached>> {
 }
 
 /// Stores a copy of a CORS-free origin answer under `key` when it may be
-/// cached, in the background; returns the body to send on (the stream is
-/// teed when stored). `headers` must already be free of CORS headers;
-/// `names` are the origin answer's header names.
+/// shared ([`cache_policy::storability`]; unmarked answers only when
+/// `cache_unmarked`, the route's opt-in), in the background; returns the
+/// body to send on (the stream is teed when stored). `headers` must already
+/// be free of CORS headers; `names` are the origin answer's header names.
+#[allow(clippy::too_many_arguments)]
 pub fn store(
     ctx: &Context,
     key: &str,
@@ -152,25 +172,28 @@ pub fn store(
     names: &HeaderNames,
     body: Option<ReadableStream>,
     ttl_seconds: u32,
+    cache_unmarked: bool,
 ) -> Result<(Option<ReadableStream>, CacheStatus)> {
-    if status != 200 || ttl_seconds == 0 || names.has("set-cookie") {
-        return Ok((body, CacheStatus::Bypass));
-    }
     let cache_control = if names.has("cache-control") {
-        headers
-            .get("cache-control")?
-            .unwrap_or_default()
-            .to_ascii_lowercase()
+        headers.get("cache-control")?
     } else {
-        String::new()
+        None
     };
-    if cache_control.contains("no-store") || cache_control.contains("private") {
+    let storable =
+        cache_policy::storability(status, names.has("set-cookie"), cache_control.as_deref());
+    let add_lifetime = match storable {
+        Storable::Public => false,
+        Storable::PublicWithoutLifetime => true,
+        Storable::Unmarked if cache_unmarked => true,
+        Storable::Unmarked | Storable::No => return Ok((body, CacheStatus::Bypass)),
+    };
+    if ttl_seconds == 0 {
         return Ok((body, CacheStatus::Bypass));
     }
     let stored_headers = Headers::new_with_headers(headers)?;
-    if cache_control.is_empty() {
+    if add_lifetime {
         stored_headers.set("cache-control", &format!("public, max-age={ttl_seconds}"))?;
-        stored_headers.set(ADDED_CACHE_CONTROL, "1")?;
+        stored_headers.set(ADDED_CACHE_CONTROL, cache_control.as_deref().unwrap_or(""))?;
     }
     let stored = glue::respond(body, status, &stored_headers);
     // Tee: one branch to the cache, one to the client.
@@ -183,7 +206,10 @@ pub fn store(
         {
             crate::log::error(
                 "body_cache_put_failed",
-                &[("key", &key), ("error", &err.to_string())],
+                &[
+                    ("key_hash", &crate::log::key_hash(&key)),
+                    ("error", &err.to_string()),
+                ],
             );
         }
     });

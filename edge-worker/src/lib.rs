@@ -38,6 +38,7 @@
 //! re-read.
 
 pub mod body_cache;
+pub mod cache_policy;
 pub mod cors_headers;
 pub mod cors_request;
 pub mod forward;
@@ -47,6 +48,8 @@ pub mod preflight;
 pub mod route_table;
 pub mod routing;
 pub mod settings;
+pub mod stats;
+pub mod withheld;
 
 use std::rc::Rc;
 
@@ -69,6 +72,7 @@ const CACHE_HEADER: &str = "x-bucketcors-cache";
 
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
+    stats::count_request();
     let settings = Settings::for_isolate(&env);
     let raw_url = req.url();
     let url = routing::RequestUrl::parse(&raw_url);
@@ -85,11 +89,15 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys:
     let cors = CorsRequest::read(method, &headers, names.as_ref(), below);
 
     let Some(route) = route else {
-        return without_route(&cors, &settings);
+        return without_route(&cors, &settings, url.host);
     };
     {
-        let decision = route.compiled.decide(&cors.engine());
+        let request = cors.engine();
+        let decision = route.compiled.decide(&request);
         if decision.is_preflight() {
+            if let Some(why) = withheld::why(&route.compiled, &request, &decision) {
+                withheld::log(true, &why, request.origin, route.name(), &route.revision);
+            }
             return preflight::respond(&decision, &route.revision);
         }
     }
@@ -100,43 +108,43 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys:
         headers: &headers,
         names: &names,
         cors: &cors,
+        query: url.query,
     };
     forward_actual(&incoming, &ctx, &route, &origin, &settings, now).await
 }
 
-/// Looks the request's route up, most specific candidate first. Workers KV
-/// is only bound when a record is due for a re-read.
+/// Looks the request's route up, most specific candidate first, among the
+/// routes the host's routes record lists (so a prefix the host does not
+/// have costs no KV read). Workers KV is only bound when a record is due
+/// for a re-read.
 async fn find_route(
     env: &Env,
     url: &routing::RequestUrl<'_>,
     settings: &Settings,
     now: f64,
 ) -> (Option<Rc<Route>>, String) {
-    let candidates = routing::candidates(url);
+    let ttl = settings.rules_ttl_ms;
     let mut kv = None;
-    for candidate in candidates {
-        let route = match route_table::fresh(&candidate.key, now, settings.rules_ttl_ms) {
+    let Ok(hosts_key) = bucketcors_engine::edge_record::host_routes_key(url.host) else {
+        return (None, String::new());
+    };
+    let host_routes = match route_table::fresh_host(&hosts_key, now, ttl) {
+        Some(routes) => routes,
+        None => {
+            let Some(store) = bind_kv(env, &mut kv) else {
+                return (None, String::new());
+            };
+            route_table::load_host(store, &hosts_key, now, ttl).await
+        }
+    };
+    for candidate in routing::candidates(url, host_routes.as_deref()) {
+        let route = match route_table::fresh(&candidate.key, now, ttl) {
             Some(route) => route,
             None => {
-                if kv.is_none() {
-                    kv = Some(match env.kv(settings::RULES_BINDING) {
-                        Ok(kv) => kv,
-                        Err(err) => {
-                            log::error(
-                                "kv_binding_missing",
-                                &[
-                                    ("binding", settings::RULES_BINDING),
-                                    ("error", &err.to_string()),
-                                ],
-                            );
-                            return (None, String::new());
-                        }
-                    });
-                }
-                let Some(kv) = kv.as_ref() else {
+                let Some(store) = bind_kv(env, &mut kv) else {
                     return (None, String::new());
                 };
-                route_table::load(kv, &candidate.key, now).await
+                route_table::load(store, &candidate.key, now, ttl).await
             }
         };
         if let Some(route) = route {
@@ -146,11 +154,44 @@ async fn find_route(
     (None, String::new())
 }
 
+/// The rules KV binding, bound on first use; `None` (logged) when the
+/// deployment lacks it.
+fn bind_kv<'a>(
+    env: &Env,
+    kv: &'a mut Option<worker::kv::KvStore>,
+) -> Option<&'a worker::kv::KvStore> {
+    if kv.is_none() {
+        match env.kv(settings::RULES_BINDING) {
+            Ok(store) => *kv = Some(store),
+            Err(err) => {
+                log::error(
+                    "kv_binding_missing",
+                    &[
+                        ("binding", settings::RULES_BINDING),
+                        ("error", &err.to_string()),
+                    ],
+                );
+                return None;
+            }
+        }
+    }
+    kv.as_ref()
+}
+
 /// A host without a route: preflights get the dialect's "CORS is not enabled"
 /// answer; other requests have no bucket to go to.
-fn without_route(cors: &CorsRequest, settings: &Settings) -> Result<web_sys::Response> {
+fn without_route(cors: &CorsRequest, settings: &Settings, host: &str) -> Result<web_sys::Response> {
     let none = Compiled::none(settings.default_dialect);
-    let decision = none.decide(&cors.engine());
+    let request = cors.engine();
+    let decision = none.decide(&request);
+    if request.origin.is_some() {
+        let why = withheld::Why {
+            reason: "no_route",
+            method: request.request_method.unwrap_or(request.method).to_owned(),
+            header: None,
+        };
+        withheld::log(decision.is_preflight(), &why, request.origin, host, "none");
+    }
     if decision.is_preflight() {
         return preflight::respond(&decision, "none");
     }
@@ -172,6 +213,8 @@ struct Incoming<'a> {
     headers: &'a Headers,
     names: &'a HeaderNames,
     cors: &'a CorsRequest,
+    /// The query string, which may carry a presigned URL's signature.
+    query: Option<&'a str>,
 }
 
 /// Forwards an actual request (through the body cache when it may be cached)
@@ -189,7 +232,7 @@ async fn forward_actual(
     // A key the pass memory holds skips the cache altogether (module docs
     // of `body_cache`).
     let cacheable = ttl > 0
-        && body_cache::is_cacheable_request(cors.method(), incoming.names)
+        && body_cache::is_cacheable_request(cors.method(), incoming.names, incoming.query)
         && !body_cache::recently_uncacheable(origin, now);
     if cacheable {
         match body_cache::lookup(origin).await {
@@ -222,7 +265,11 @@ async fn forward_actual(
         Err(err) => {
             log::error(
                 "origin_unreachable",
-                &[("method", cors.method()), ("error", &err.to_string())],
+                &[
+                    ("route", route.name()),
+                    ("method", cors.method()),
+                    ("error", &err.to_string()),
+                ],
             );
             return origin_unreachable(route, cors);
         }
@@ -238,6 +285,7 @@ async fn forward_actual(
             &stripped.names,
             resp.body(),
             ttl,
+            route.cache_unmarked,
         )?;
         body_cache::remember(origin, stored, now, ttl);
         (body, stored)
@@ -293,7 +341,11 @@ fn write_headers(
     vary: Option<&str>,
     cache_status: CacheStatus,
 ) {
-    let decision = route.compiled.decide(&cors.engine());
+    let request = cors.engine();
+    let decision = route.compiled.decide(&request);
+    if let Some(why) = withheld::why(&route.compiled, &request, &decision) {
+        withheld::log(false, &why, request.origin, route.name(), &route.revision);
+    }
     let mut writes = HeaderWrites::new();
     cors_headers::apply(&mut writes, vary, decision.headers());
     writes.set(REVISION_HEADER, &route.revision);

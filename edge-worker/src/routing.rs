@@ -7,8 +7,12 @@
 //! prefixes would make every distinct object path a new KV miss. The more
 //! specific route wins. The key format itself lives in the engine
 //! (`edge_record::route_key`) so that the publisher and the worker agree.
+//!
+//! Which candidates exist is decided by the host's routes record
+//! (`edge_record::HostRoutes`): a prefix the host does not list is never
+//! looked up, so random first segments cost no KV read.
 
-use bucketcors_engine::edge_record::route_key;
+use bucketcors_engine::edge_record::{HostRoutes, route_key};
 
 /// The parts of a request URL routing needs, borrowed from the URL string.
 ///
@@ -65,21 +69,23 @@ pub struct Candidate {
     pub prefix: String,
 }
 
-/// The candidate routes for `url`: host plus first path segment, then host.
-pub fn candidates(url: &RequestUrl<'_>) -> Vec<Candidate> {
+/// The first path segment of `url` when it can be a route prefix: a
+/// single-segment path (`/photo.jpg`) is an object of a host route, so only
+/// a segment followed by `/` counts.
+pub fn prefix_segment<'a>(url: &RequestUrl<'a>) -> Option<&'a str> {
+    let rest = url.path.trim_start_matches('/');
+    let first = rest.split('/').next().unwrap_or("");
+    (!first.is_empty() && rest.len() > first.len()).then_some(first)
+}
+
+/// The candidate routes for `url` that `routes` lists, most specific
+/// first: host plus first path segment, then host. Without a routes record
+/// (`None`) only the host's own route is a candidate.
+pub fn candidates(url: &RequestUrl<'_>, routes: Option<&HostRoutes>) -> Vec<Candidate> {
     let host = url.host;
     let mut out = Vec::with_capacity(2);
-    let first = url
-        .path
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or("");
-    // A single-segment path (`/photo.jpg`) is an object of a host route, not a
-    // prefix; only a segment followed by `/` can be a prefix.
-    let has_rest = url.path.trim_start_matches('/').len() > first.len();
-    if !first.is_empty()
-        && has_rest
+    if let (Some(first), Some(routes)) = (prefix_segment(url), routes)
+        && routes.has(Some(first))
         && let Ok(key) = route_key(host, Some(first))
     {
         out.push(Candidate {
@@ -87,7 +93,9 @@ pub fn candidates(url: &RequestUrl<'_>) -> Vec<Candidate> {
             prefix: format!("/{first}"),
         });
     }
-    if let Ok(key) = route_key(host, None) {
+    if routes.is_none_or(|r| r.host_route)
+        && let Ok(key) = route_key(host, None)
+    {
         out.push(Candidate {
             key,
             prefix: String::new(),
@@ -132,6 +140,30 @@ mod tests {
         assert_eq!((u.host, u.path, u.query), ("[::1]", "/", Some("q")));
         let u = RequestUrl::parse("http://h/");
         assert_eq!((u.host, u.path, u.query), ("h", "/", None));
+    }
+
+    #[test]
+    fn only_listed_prefixes_are_candidates() {
+        let url = RequestUrl::parse("http://h.test/assets/a.png");
+        let keys = |routes: Option<&HostRoutes>| -> Vec<String> {
+            candidates(&url, routes)
+                .into_iter()
+                .map(|c| c.key)
+                .collect()
+        };
+        assert_eq!(keys(None), ["route:h.test"]);
+        let mut routes = HostRoutes::default();
+        assert!(keys(Some(&routes)).is_empty());
+        routes.set(Some("media"), true);
+        assert!(
+            keys(Some(&routes)).is_empty(),
+            "an unlisted prefix costs nothing"
+        );
+        routes.set(Some("assets"), true);
+        routes.set(None, true);
+        assert_eq!(keys(Some(&routes)), ["route:h.test/assets", "route:h.test"]);
+        let object = RequestUrl::parse("http://h.test/assets");
+        assert_eq!(prefix_segment(&object), None);
     }
 
     #[test]

@@ -10,6 +10,15 @@
 //! {"format":1,"originUrl":"https://bucket.example.com","dialect":"s3","ruleSet":{...}}
 //! ```
 //!
+//! `"cacheUnmarked":true` (written only when set; off by default) lets the
+//! worker's shared body cache store answers the bucket sent without any
+//! caching headers. Off, only answers the bucket marks cacheable for
+//! everyone are stored, since a bucket that says nothing may be private.
+//!
+//! Next to the route records, each host has one [`HostRoutes`] record
+//! (`routes:{host}`) listing which of its routes exist, so the worker never
+//! reads KV for a path prefix the host does not have.
+//!
 //! Keys: `route:{host}` or `route:{host}/{prefix}`, where the host is
 //! lower-cased without a port and the prefix is one path segment. One
 //! segment at most keeps the worker's lookup to two keys per request.
@@ -20,11 +29,14 @@ use crate::compile::Compiled;
 use crate::model::Dialect;
 use crate::ruleset::RuleSet;
 
+mod host_routes;
 mod json;
 #[cfg(any(test, feature = "serde-reference"))]
 #[doc(hidden)]
 pub mod serde_reference;
 mod shape;
+
+pub use host_routes::{HOST_ROUTES_KEY_PREFIX, HostRoutes, host_routes_key};
 
 /// The record format this crate writes and reads.
 pub const FORMAT: u32 = 1;
@@ -41,6 +53,10 @@ pub struct EdgeRecord {
     pub dialect: Dialect,
     /// The bucket's rules; `None` for a bucket without CORS configuration.
     pub rule_set: Option<RuleSet>,
+    /// Opt-in: the worker may cache answers without caching headers (see
+    /// the module docs). `false` unless set with
+    /// [`EdgeRecord::with_cache_unmarked`].
+    pub cache_unmarked: bool,
 }
 
 /// Why a record or a route key was refused.
@@ -90,6 +106,8 @@ struct Wire {
     origin_url: String,
     dialect: Dialect,
     rule_set: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    cache_unmarked: bool,
 }
 
 impl EdgeRecord {
@@ -103,9 +121,17 @@ impl EdgeRecord {
             origin_url: origin_url.into(),
             dialect,
             rule_set,
+            cache_unmarked: false,
         };
         record.check()?;
         Ok(record)
+    }
+
+    /// The record with the route's opt-in to caching answers without
+    /// caching headers set to `on`.
+    pub fn with_cache_unmarked(mut self, on: bool) -> EdgeRecord {
+        self.cache_unmarked = on;
+        self
     }
 
     fn check(&self) -> Result<(), EdgeRecordError> {
@@ -148,6 +174,7 @@ impl EdgeRecord {
             origin_url: self.origin_url.clone(),
             dialect: self.dialect,
             rule_set,
+            cache_unmarked: self.cache_unmarked,
         })
         .expect("a record always serializes")
     }
@@ -253,6 +280,22 @@ mod tests {
         let back = EdgeRecord::from_json(&record.to_json()).unwrap();
         assert_eq!(back, record);
         assert_eq!(back.revision(), "none");
+        assert!(!record.to_json().contains("cacheUnmarked"));
+    }
+
+    #[test]
+    fn the_cache_opt_in_round_trips() {
+        let record = EdgeRecord::new("http://127.0.0.1:3902", Dialect::S3, None)
+            .unwrap()
+            .with_cache_unmarked(true);
+        assert!(record.to_json().contains(r#""cacheUnmarked":true"#));
+        assert_eq!(EdgeRecord::from_json(&record.to_json()).unwrap(), record);
+        assert!(matches!(
+            EdgeRecord::from_json(
+                r#"{"format":1,"originUrl":"http://a","dialect":"s3","cacheUnmarked":"yes"}"#
+            ),
+            Err(EdgeRecordError::Json(_))
+        ));
     }
 
     #[test]

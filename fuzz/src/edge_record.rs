@@ -143,6 +143,10 @@ pub fn plain_record(value: &Json) -> Option<EdgeRecord> {
         origin_url: value.get("originUrl")?.as_str()?.to_owned(),
         dialect: plain_dialect(value.get("dialect")?)?,
         rule_set,
+        cache_unmarked: match value.get("cacheUnmarked") {
+            None => false,
+            Some(v) => v.as_bool()?,
+        },
     })
 }
 

@@ -358,8 +358,20 @@ fn apply_publishes_enabled_edges_through_the_cloudflare_api() {
                 let recorded = recorded.clone();
                 async move {
                     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                    let get = method == axum::http::Method::GET;
                     recorded.lock().unwrap().push((format!("{method} {}", uri.path()), body, auth));
-                    axum::Json(serde_json::json!({"success": true, "errors": [], "messages": [], "result": null}))
+                    // Nothing is stored yet: a read is Cloudflare's "key
+                    // not found" (404, code 10009).
+                    if get {
+                        return (
+                            axum::http::StatusCode::NOT_FOUND,
+                            axum::Json(serde_json::json!({"success": false, "errors": [{"code": 10009, "message": "get: 'key not found'"}], "messages": [], "result": null})),
+                        );
+                    }
+                    (
+                        axum::http::StatusCode::OK,
+                        axum::Json(serde_json::json!({"success": true, "errors": [], "messages": [], "result": null})),
+                    )
                 }
             },
         );
@@ -399,17 +411,33 @@ fn apply_publishes_enabled_edges_through_the_cloudflare_api() {
     );
     assert!(!out.contains(token) && !err.contains(token));
 
+    // The route record, then the host's routes record (read, then written
+    // with the host's own route listed), every call with the token.
     let writes = writes.lock().unwrap().clone();
-    assert_eq!(writes.len(), 1, "{writes:?}");
-    let (request, body, auth) = &writes[0];
-    assert!(
-        request.starts_with("PUT /client/v4/accounts/acc123/storage/kv/namespaces/ns456/values/"),
-        "{request}"
+    let values = "/client/v4/accounts/acc123/storage/kv/namespaces/ns456/values/";
+    let calls: Vec<&str> = writes.iter().map(|(r, _, _)| r.as_str()).collect();
+    assert_eq!(
+        calls,
+        [
+            format!("PUT {values}route%3Amedia.example.com"),
+            format!("GET {values}routes%3Amedia.example.com"),
+            format!("PUT {values}routes%3Amedia.example.com"),
+        ],
+        "{writes:?}"
     );
-    assert!(request.contains("media.example.com"), "{request}");
-    assert_eq!(auth.as_deref(), Some(format!("Bearer {token}").as_str()));
+    for (_, _, auth) in &writes {
+        assert_eq!(auth.as_deref(), Some(format!("Bearer {token}").as_str()));
+    }
+    let route = &writes[0].1;
     assert!(
-        body.contains("https://a.example") && body.contains("sha256:"),
-        "{body}"
+        route.contains("https://a.example") && route.contains("sha256:"),
+        "{route}"
+    );
+    let routes: serde_json::Value = serde_json::from_str(&writes[2].1).expect("routes JSON");
+    assert_eq!(routes["hostRoute"], true, "the host's own route: {routes}");
+    assert_eq!(
+        routes["prefixes"],
+        serde_json::json!([]),
+        "no prefix routes: {routes}"
     );
 }

@@ -4,7 +4,10 @@
 //! own `Access-Control-Allow-Origin`, while the bucket is asked only once.
 //! And the body cache's pass memory ("hit-for-pass"): an object whose answer
 //! could not be stored is passed to the bucket every time, for the body-cache
-//! TTL, and is cached again once that is over.
+//! TTL, and is cached again once that is over. And only what is public is
+//! shared: an answer without caching headers passes the cache unless its
+//! route opts in (`cacheUnmarked`), and then the lifetime the edge gives it
+//! is never shown to clients.
 
 mod edge_support;
 
@@ -15,6 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bucketcors_engine::Dialect;
+use bucketcors_engine::RuleSet;
+use bucketcors_engine::edge_record::EdgeRecord;
 use bucketcors_testkit::edge::EdgeOptions;
 use edge_support::{Answer, Edge, Probe, config};
 
@@ -27,7 +32,8 @@ async fn alternating_origins_never_see_each_others_allow_origin() {
     );
     edge.publish(host, None, Dialect::S3, &rules).await;
 
-    let path = "/assets/shared.js";
+    // The stand-in origin marks everything under /public/ `public, max-age=60`.
+    let path = "/public/shared.js";
     let origins = [
         "https://one.example",
         "https://two.example",
@@ -85,8 +91,11 @@ async fn alternating_origins_never_see_each_others_allow_origin() {
     let a = edge.send(host, &Probe::new("GET", path)).await;
     assert_eq!(a.header("x-bucketcors-cache").as_deref(), Some("HIT"));
     assert!(a.cors_headers().is_empty(), "{a:#?}");
-    // Cache-Control the edge added for itself is not shown to clients.
-    assert_eq!(a.header("cache-control"), None);
+    // Clients see the origin's own Cache-Control.
+    assert_eq!(
+        a.header("cache-control").as_deref(),
+        Some("public, max-age=60")
+    );
 
     // Uncacheable answers are not cached.
     for _ in 0..2 {
@@ -290,4 +299,78 @@ async fn uncacheable_objects_pass_the_cache_for_its_ttl_then_are_cached_again() 
     let before = origin.gets();
     assert_eq!(get().await, "HIT");
     assert_eq!(origin.gets(), before);
+}
+
+/// An answer without caching headers may be private: it passes the cache
+/// (`BYPASS`, the bucket asked every time) unless the route opts in with
+/// `cacheUnmarked`; then it is stored for the body-cache TTL, and the
+/// `Cache-Control` the edge gave it for that is not shown to clients.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmarked_answers_are_shared_only_when_the_route_opts_in() {
+    let edge = Edge::start(EdgeOptions::default());
+    let rules = config(
+        r#"{"rules":[{"allowedOrigins":["https://one.example"],"allowedMethods":["GET"]}]}"#,
+    );
+    let ruleset = RuleSet::new(Dialect::S3, rules.clone()).expect("rules");
+    let closed = "closed.edge.test";
+    edge.publish(closed, None, Dialect::S3, &rules).await;
+    let open = "optin.edge.test";
+    let record = EdgeRecord::new(edge.origin.url.clone(), Dialect::S3, Some(ruleset))
+        .expect("record")
+        .with_cache_unmarked(true);
+    edge.publish_exact(open, None, &record).await;
+
+    let get = |host: &'static str| {
+        let edge = &edge;
+        // One object per route: the pass memory is per object.
+        let path = if host == closed {
+            "/unmarked/closed.txt"
+        } else {
+            "/unmarked/open.txt"
+        };
+        async move {
+            let a = edge
+                .send(
+                    host,
+                    &Probe::new("GET", path).header("origin", "https://one.example"),
+                )
+                .await;
+            assert_eq!(a.status, 200, "{a:#?}");
+            assert_eq!(a.header("cache-control"), None, "{a:#?}");
+            assert_eq!(
+                a.header("access-control-allow-origin").as_deref(),
+                Some("https://one.example")
+            );
+            a.header("x-bucketcors-cache").unwrap_or_default()
+        }
+    };
+    for i in 1..=3 {
+        assert_eq!(
+            get(closed).await,
+            "BYPASS",
+            "request {i} on the closed route"
+        );
+        assert_eq!(
+            edge.origin.seen_under("/unmarked/closed.txt").len(),
+            i,
+            "the bucket is asked each time"
+        );
+    }
+    assert_eq!(get(open).await, "MISS");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = get(open).await;
+        if status == "HIT" {
+            break;
+        }
+        assert_eq!(
+            status, "MISS",
+            "until the store lands, answers are stored again"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the opted-in route never served a HIT"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -21,6 +21,8 @@ pub fn reference(text: &str) -> Result<EdgeRecord, EdgeRecordError> {
         dialect: Dialect,
         #[serde(default)]
         rule_set: Option<Json>,
+        #[serde(default)]
+        cache_unmarked: bool,
     }
     let wire: Wire =
         serde_json::from_str(text).map_err(|e| EdgeRecordError::Json(e.to_string()))?;
@@ -34,5 +36,6 @@ pub fn reference(text: &str) -> Result<EdgeRecord, EdgeRecordError> {
                 .map_err(|e| EdgeRecordError::RuleSet(e.to_string()))?,
         ),
     };
-    EdgeRecord::new(wire.origin_url, wire.dialect, rule_set)
+    Ok(EdgeRecord::new(wire.origin_url, wire.dialect, rule_set)?
+        .with_cache_unmarked(wire.cache_unmarked))
 }

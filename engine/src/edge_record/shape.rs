@@ -11,13 +11,23 @@ use crate::ruleset::RuleSet;
 /// Reads and checks a whole record (see [`EdgeRecord::from_json`]).
 pub(super) fn read(text: &str) -> Result<EdgeRecord, EdgeRecordError> {
     let value = json::parse(text).map_err(EdgeRecordError::Json)?;
-    let [format, origin_url, dialect, rule_set] = fields(
+    let [format, origin_url, dialect, rule_set, cache_unmarked] = fields(
         value,
         "the record",
-        ["format", "originUrl", "dialect", "ruleSet"],
+        ["format", "originUrl", "dialect", "ruleSet", "cacheUnmarked"],
         Repeated::Refused,
     )
     .map_err(EdgeRecordError::Json)?;
+    let cache_unmarked = match cache_unmarked {
+        None => false,
+        Some(Value::Bool(b)) => b,
+        Some(_) => {
+            return Err(EdgeRecordError::Json(expected(
+                "cacheUnmarked",
+                "a boolean",
+            )));
+        }
+    };
     let format = uint(required(format, "format")?, "format", u32::MAX.into())
         .map_err(EdgeRecordError::Json)?;
     let origin_url =
@@ -32,7 +42,7 @@ pub(super) fn read(text: &str) -> Result<EdgeRecord, EdgeRecordError> {
         None | Some(Value::Null) => None,
         Some(value) => Some(read_rule_set(value).map_err(EdgeRecordError::RuleSet)?),
     };
-    EdgeRecord::new(origin_url, dialect, rule_set)
+    Ok(EdgeRecord::new(origin_url, dialect, rule_set)?.with_cache_unmarked(cache_unmarked))
 }
 
 fn required(value: Option<Value>, field: &str) -> Result<Value, EdgeRecordError> {
@@ -144,7 +154,7 @@ fn read_rule(value: Value, at: &str) -> Result<Rule, String> {
 
 /// What a repeated member means.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Repeated {
+pub(super) enum Repeated {
     /// An error (the record's own fields, as its serde type says).
     Refused,
     /// The last one counts: the rule set has always been read through a
@@ -154,7 +164,7 @@ enum Repeated {
 
 /// The members of an object, in the order of `names`; unknown members are
 /// refused, repeated ones as `repeated` says.
-fn fields<const N: usize>(
+pub(super) fn fields<const N: usize>(
     value: Value,
     at: &str,
     names: [&str; N],
@@ -179,22 +189,22 @@ fn fields<const N: usize>(
     Ok(out)
 }
 
-fn need(value: Option<Value>, field: &str) -> Result<Value, String> {
+pub(super) fn need(value: Option<Value>, field: &str) -> Result<Value, String> {
     value.ok_or_else(|| format!("missing field `{field}`"))
 }
 
-fn expected(at: &str, what: &str) -> String {
+pub(super) fn expected(at: &str, what: &str) -> String {
     format!("{at}: expected {what}")
 }
 
-fn string(value: Value, at: &str) -> Result<String, String> {
+pub(super) fn string(value: Value, at: &str) -> Result<String, String> {
     match value {
         Value::String(s) => Ok(s),
         _ => Err(expected(at, "a string")),
     }
 }
 
-fn strings(value: Value, at: &str) -> Result<Vec<String>, String> {
+pub(super) fn strings(value: Value, at: &str) -> Result<Vec<String>, String> {
     let Value::Array(items) = value else {
         return Err(expected(at, "an array of strings"));
     };
@@ -202,7 +212,7 @@ fn strings(value: Value, at: &str) -> Result<Vec<String>, String> {
 }
 
 /// An unsigned integer up to `max`, written without fraction or exponent.
-fn uint(value: Value, at: &str, max: u64) -> Result<u64, String> {
+pub(super) fn uint(value: Value, at: &str, max: u64) -> Result<u64, String> {
     let bad = || expected(at, &format!("an integer from 0 to {max}"));
     let Value::Number(text) = value else {
         return Err(bad());

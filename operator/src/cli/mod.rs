@@ -13,6 +13,7 @@ mod convert;
 pub mod crd;
 mod doctor;
 mod document;
+mod edge_status;
 mod eval;
 mod get;
 mod import;
@@ -55,6 +56,8 @@ pub enum Command {
     Import(import::Args),
     /// Diagnose what a live URL answers a browser's CORS request, and why.
     Doctor(Box<doctor::Args>),
+    /// Inspect the edge worker: what it enforces for a host.
+    Edge(edge_status::Args),
 }
 
 /// A provider dialect on the command line.
@@ -116,5 +119,6 @@ pub fn main() -> ExitCode {
         Command::Get(args) => get::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Doctor(args) => doctor::run(&args),
+        Command::Edge(args) => edge_status::run(&args),
     }
 }

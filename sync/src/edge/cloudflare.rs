@@ -9,11 +9,17 @@
 //! A publish writes every host of the target; it is idempotent, so a retried
 //! reconcile after a partial failure converges. Unpublishing a key that is
 //! already gone counts as success.
+//!
+//! After each route record, the host's routes record
+//! ([`HostRoutes`], `routes:{host}`) is read, updated and written back, so
+//! the worker knows which prefixes the host routes and never reads KV for
+//! one it does not. Two publishers racing on one host may drop each
+//! other's entry; the next reconcile of either writes it again.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bucketcors_engine::edge_record::{EdgeRecord, route_key};
+use bucketcors_engine::edge_record::{EdgeRecord, HostRoutes, host_routes_key, route_key};
 use bucketcors_engine::ruleset::RuleSet;
 
 use super::token::ApiToken;
@@ -45,7 +51,8 @@ pub struct CloudflareKv {
 
 /// One API call's outcome before retry handling.
 enum Attempt {
-    Done,
+    /// Succeeded; the body of a `GET` (`None`: the key does not exist).
+    Done(Option<String>),
     Retry {
         error: PublishError,
         retry_after: Option<String>,
@@ -128,21 +135,59 @@ impl CloudflareKv {
             self.call(reqwest::Method::PUT, &key, Some(&body)).await?;
             tracing::info!(key = %key, revision = %record.revision(), "edge record published");
         }
+        self.update_host_routes(target, true).await?;
         Ok(record.revision().to_owned())
     }
 
-    /// One call with retries.
+    /// The value stored under `key` (`None`: no such key), read through the
+    /// API with the same retries as writes.
+    pub async fn read_value(&self, key: &str) -> Result<Option<String>, PublishError> {
+        self.call(reqwest::Method::GET, key, None).await
+    }
+
+    /// Adds (`on`) or removes the target's route in each host's routes
+    /// record, stamped with the time; a record left empty is deleted. A
+    /// routes record that cannot be read as one is replaced.
+    async fn update_host_routes(&self, target: &EdgeTarget, on: bool) -> Result<(), PublishError> {
+        for host in &target.hosts {
+            let key = host_routes_key(host).map_err(|e| PublishError {
+                transient: false,
+                message: format!("edge route: {e}"),
+            })?;
+            let mut routes = match self.read_value(&key).await? {
+                Some(text) => HostRoutes::from_json(&text).unwrap_or_else(|err| {
+                    tracing::warn!(key = %key, error = %err, "host routes record replaced");
+                    HostRoutes::default()
+                }),
+                None => HostRoutes::default(),
+            };
+            routes.set(target.path_prefix.as_deref(), on);
+            if routes.is_empty() {
+                self.call(reqwest::Method::DELETE, &key, None).await?;
+            } else {
+                routes.written_at = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .map(|d| d.as_secs());
+                self.call(reqwest::Method::PUT, &key, Some(&routes.to_json()))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One call with retries; the body of a `GET`.
     async fn call(
         &self,
         method: reqwest::Method,
         key: &str,
         body: Option<&str>,
-    ) -> Result<(), PublishError> {
+    ) -> Result<Option<String>, PublishError> {
         let url = self.value_url(key);
         let mut attempt = 1;
         loop {
             match self.once(method.clone(), &url, key, body).await {
-                Attempt::Done => return Ok(()),
+                Attempt::Done(text) => return Ok(text),
                 Attempt::Fail(error) => return Err(error),
                 Attempt::Retry { error, retry_after } => {
                     if attempt >= self.retry.max_attempts {
@@ -201,8 +246,32 @@ impl CloudflareKv {
             }
         };
         let status = response.status().as_u16();
+        if method == reqwest::Method::GET && status == 404 {
+            // "key not found" (code 10009) is an answer; any other 404 (a
+            // wrong namespace) is a failure.
+            let text = response.text().await.unwrap_or_default();
+            if text.contains("10009") {
+                return Attempt::Done(None);
+            }
+            return Attempt::Fail(PublishError {
+                transient: false,
+                message: format!("{what}: Cloudflare API answered 404{}", api_errors(&text)),
+            });
+        }
+        if method == reqwest::Method::GET && response.status().is_success() {
+            return match response.text().await {
+                Ok(text) => Attempt::Done(Some(text)),
+                Err(e) => Attempt::Retry {
+                    error: PublishError {
+                        transient: true,
+                        message: format!("{what}: reading the value failed: {e}"),
+                    },
+                    retry_after: None,
+                },
+            };
+        }
         if response.status().is_success() || (method == reqwest::Method::DELETE && status == 404) {
-            return Attempt::Done;
+            return Attempt::Done(None);
         }
         let retry_after = response
             .headers()
@@ -242,7 +311,7 @@ impl Publisher for CloudflareKv {
             self.call(reqwest::Method::DELETE, &key, None).await?;
             tracing::info!(key = %key, "edge record deleted");
         }
-        Ok(())
+        self.update_host_routes(target, false).await
     }
 }
 

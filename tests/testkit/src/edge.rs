@@ -7,13 +7,21 @@
 //! harness's standard input, which makes it stop workerd and exit; if it has
 //! not exited after a few seconds it is killed.
 //!
+//! The harness runs the worker exactly as `wrangler deploy --dry-run
+//! --outdir edge-worker/dist` bundled it (`scripts/bundle-worker.sh`): the
+//! deploy path is the tested path. Every line it writes (workerd's and the
+//! worker's logs) is kept ([`EdgeHarness::log_lines`]), so tests can check
+//! what reached the logs.
+//!
 //! Missing pieces are errors naming the script that provides them
 //! (`scripts/build-worker.sh` builds the worker and installs the harness's
 //! npm packages); tests fail, they never skip.
 
 use std::fmt;
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::tools::workspace_root;
@@ -39,6 +47,9 @@ pub struct EdgeOptions {
     pub body_cache_ttl_seconds: u32,
     /// `DEFAULT_DIALECT` for hosts without a route (`s3` or `oss`).
     pub default_dialect: String,
+    /// `TMPDIR` for the harness (its own and Miniflare's temporary
+    /// directories go there); the system's when `None`.
+    pub temp_dir: Option<PathBuf>,
 }
 
 impl Default for EdgeOptions {
@@ -47,6 +58,7 @@ impl Default for EdgeOptions {
             rules_ttl_seconds: 5.0,
             body_cache_ttl_seconds: 60,
             default_dialect: "s3".into(),
+            temp_dir: None,
         }
     }
 }
@@ -65,7 +77,7 @@ pub struct EdgeHarness {
     pub namespace_id: String,
     /// The bearer token the API accepts.
     pub token: String,
-    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl fmt::Debug for EdgeHarness {
@@ -83,9 +95,30 @@ pub fn harness_dir() -> PathBuf {
     workspace_root().join("edge-worker").join("harness")
 }
 
-/// The worker build output (`edge-worker/build`).
-pub fn worker_build_dir() -> PathBuf {
-    workspace_root().join("edge-worker").join("build")
+/// The worker as `wrangler deploy --dry-run --outdir` bundles it
+/// (`edge-worker/dist`, written by `scripts/bundle-worker.sh`).
+pub fn worker_bundle_dir() -> PathBuf {
+    workspace_root().join("edge-worker").join("dist")
+}
+
+/// At most this many log lines are kept per harness (a soak test's worth).
+const LOG_LINES_KEPT: usize = 2_000_000;
+
+/// Appends every line of `pipe` to `log` (echoed to this process's stderr
+/// when `echo`), never blocking the child.
+fn collect(pipe: impl Read + Send + 'static, log: Arc<Mutex<Vec<String>>>, echo: bool) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if echo {
+                eprintln!("{line}");
+            }
+            let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
+            if log.len() < LOG_LINES_KEPT {
+                log.push(line);
+            }
+        }
+    });
 }
 
 impl EdgeHarness {
@@ -98,18 +131,22 @@ impl EdgeHarness {
                 dir.display()
             )));
         }
-        let build = worker_build_dir();
-        if !build.join("worker").join("shim.mjs").exists() {
+        let bundle = worker_bundle_dir();
+        if !bundle.join("shim.js").exists() {
             return Err(EdgeError(format!(
-                "the worker is not built ({} is missing): run scripts/build-worker.sh",
-                build.join("worker/shim.mjs").display()
+                "the worker is not bundled ({} is missing): run scripts/bundle-worker.sh",
+                bundle.join("shim.js").display()
             )));
         }
         let token = format!("test-token-{}-{}", std::process::id(), nanos());
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        if let Some(tmp) = &options.temp_dir {
+            command.env("TMPDIR", tmp);
+        }
+        let mut child = command
             .arg(dir.join("harness.mjs"))
-            .arg("--worker-build")
-            .arg(&build)
+            .arg("--worker-bundle")
+            .arg(&bundle)
             .args(["--token", &token])
             .args(["--rules-ttl", &options.rules_ttl_seconds.to_string()])
             .args([
@@ -128,11 +165,9 @@ impl EdgeHarness {
             .map_err(|e| EdgeError(format!("cannot run `node` (install Node.js 20+): {e}")))?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("piped");
-        let stderr = crate::child_io::tail(
-            child.stderr.take().expect("piped"),
-            64 * 1024,
-            std::env::var_os("BUCKETCORS_EDGE_LOG").is_some(),
-        );
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let echo = std::env::var_os("BUCKETCORS_EDGE_LOG").is_some();
+        collect(child.stderr.take().expect("piped"), log.clone(), echo);
         let rx = crate::child_io::lines(stdout);
         let mut harness = EdgeHarness {
             child,
@@ -142,7 +177,7 @@ impl EdgeHarness {
             account_id: String::new(),
             namespace_id: String::new(),
             token,
-            stderr,
+            log: log.clone(),
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -156,7 +191,7 @@ impl EdgeHarness {
                         "account" => harness.account_id = rest.trim().to_owned(),
                         "namespace" => harness.namespace_id = rest.trim().to_owned(),
                         "ready" => break,
-                        _ => {}
+                        _ => log.lock().unwrap_or_else(|p| p.into_inner()).push(line),
                     }
                 }
                 Err(_) => {
@@ -167,12 +202,78 @@ impl EdgeHarness {
                 }
             }
         }
+        // From here on stdout is log lines too (the worker's console.log).
+        std::thread::spawn(move || {
+            for line in rx {
+                if echo {
+                    eprintln!("{line}");
+                }
+                let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
+                if log.len() < LOG_LINES_KEPT {
+                    log.push(line);
+                }
+            }
+        });
         Ok(harness)
     }
 
-    /// The last part of the harness's stderr (workerd and worker logs).
+    /// Every line the harness wrote so far (stdout and stderr: workerd's
+    /// and the worker's logs), in arrival order per stream.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// How many log lines so far contain `needle`.
+    pub fn count_log_lines(&self, needle: &str) -> usize {
+        self.log
+            .lock()
+            .map(|l| l.iter().filter(|line| line.contains(needle)).count())
+            .unwrap_or(0)
+    }
+
+    /// The last 64 KiB of the harness's log lines.
     pub fn log_tail(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+        let lines = self.log_lines();
+        let mut out = String::new();
+        for line in lines.iter().rev() {
+            if out.len() + line.len() > 64 * 1024 {
+                break;
+            }
+            out.insert_str(0, &format!("{line}\n"));
+        }
+        out
+    }
+
+    /// The harness process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` (`TERM`, `INT`, ...) to the harness process.
+    pub fn signal(&self, signal: &str) -> Result<(), EdgeError> {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .map_err(|e| EdgeError(format!("cannot run `kill`: {e}")))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(EdgeError(format!("kill -{signal} failed: {status}")))
+        }
+    }
+
+    /// Waits up to `limit` for the harness to exit; its status, or `None`
+    /// when it is still running (then it is left running).
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
 
     /// True while the harness process runs.

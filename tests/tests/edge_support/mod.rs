@@ -4,6 +4,7 @@
 //! that talks to the worker as a browser would (any `Host`, any header).
 #![allow(dead_code)]
 
+pub mod garage_s3;
 pub mod origin;
 
 use std::time::{Duration, Instant};
@@ -189,6 +190,34 @@ impl Edge {
             .publish(target, &rules)
             .await
             .expect("publish")
+    }
+
+    /// Publishes `record` for `host` (+ prefix) through the real publisher,
+    /// as it is (its origin URL and opt-ins included).
+    pub async fn publish_exact(&self, host: &str, prefix: Option<&str>, record: &EdgeRecord) {
+        let target = EdgeTarget {
+            hosts: vec![host.to_owned()],
+            path_prefix: prefix.map(str::to_owned),
+            origin_url: record.origin_url.clone(),
+        };
+        self.publisher
+            .publish_record(&target, record)
+            .await
+            .expect("publish");
+    }
+
+    /// The worker's structured log lines so far whose `event` is `event`,
+    /// parsed (the JSON object of each line).
+    pub fn events(&self, event: &str) -> Vec<serde_json::Value> {
+        self.harness
+            .log_lines()
+            .iter()
+            .filter_map(|line| {
+                let start = line.find('{')?;
+                let value: serde_json::Value = serde_json::from_str(line[start..].trim()).ok()?;
+                (value.get("event")?.as_str()? == event).then_some(value)
+            })
+            .collect()
     }
 
     /// Publishes a route whose bucket has no CORS configuration.

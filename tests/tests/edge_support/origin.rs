@@ -9,7 +9,9 @@
 //! headers `Access-Control-Allow-Origin: https://bucket-said.example`,
 //! `Access-Control-Expose-Headers: x-bucket`, `Vary: Origin, Accept-Encoding`
 //! (under `/vary/` only), `x-amz-meta-color: blue`, `x-hidden: secret`, `x-origin-hits: N` (per path
-//! and query), and `Cache-Control: no-store` under `/nostore/`.
+//! and query), `Cache-Control: no-store` under `/nostore/` and
+//! `Cache-Control: public, max-age=60` under `/public/` (anything else has
+//! no caching headers).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -193,6 +195,9 @@ fn serve(conn: TcpStream, seen: Arc<Mutex<Vec<Seen>>>, hits: Arc<Mutex<HashMap<S
         }
         if target.starts_with("/nostore/") {
             head.push_str("cache-control: no-store\r\n");
+        }
+        if target.starts_with("/public/") {
+            head.push_str("cache-control: public, max-age=60\r\n");
         }
         head.push_str("\r\n");
         if writer.write_all(head.as_bytes()).is_err() {
