@@ -100,7 +100,8 @@ step "Building bucketcors, the test kit's control-plane tools and the edge worke
 cargo build -q -p bucketcors-operator --bin bucketcors -p bucketcors-testkit --bins
 bucketcors="$CARGO_TARGET_DIR/debug/bucketcors"
 local_pod="$CARGO_TARGET_DIR/debug/local-pod"
-"$root/scripts/build-worker.sh" >"$work/build-worker.log" 2>&1 || { tail -n 30 "$work/build-worker.log" >&2; die "building the worker failed"; }
+# Exactly what `wrangler deploy` uploads (its --dry-run bundle), as the tests run it.
+"$root/scripts/bundle-worker.sh" >"$work/build-worker.log" 2>&1 || { tail -n 30 "$work/build-worker.log" >&2; die "bundling the worker failed"; }
 tail -n 1 "$work/build-worker.log" | sed 's/^/    /'
 
 # ------------------------------------------------------------ 3. start
@@ -126,7 +127,7 @@ curl -sf --aws-sigv4 "aws:amz:garage:s3" --user "$access_key:$secret_key" \
 step "Starting the edge harness (the worker in workerd, local Workers KV, Cloudflare KV API)"
 token="demo-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 BUCKETCORS_HARNESS_TOKEN="$token" node "$root/edge-worker/harness/harness.mjs" \
-  --worker-build "$root/edge-worker/build" --rules-ttl 1 \
+  --worker-bundle "$root/edge-worker/dist" --rules-ttl 1 \
   >"$work/harness.out" 2>"$work/harness.log" &
 harness_pid=$!
 for _ in $(seq 600); do

@@ -501,9 +501,11 @@ async fn missing_secret_waits_for_the_secret() {
         condition(&status, "BackendSynced")["reason"],
         "SecretNotFound"
     );
+    // A Secret may be created later: looked for again at the default resync
+    // (the Secret watch also wakes the object at once when it appears).
     assert_eq!(
         error_policy(Arc::new(obj), &error, ctx),
-        Action::await_change()
+        Action::requeue(Duration::from_secs(300))
     );
 }
 
@@ -514,7 +516,7 @@ async fn rotated_secret_is_used_on_the_next_reconcile() {
     let ctx = context(client);
     let obj = bucket_cors("site", &garage.endpoint(), "site", one_rule());
 
-    // A key without rights on the bucket: access denied, a terminal error.
+    // A key without rights on the bucket: access denied, which needs a human.
     let outsider = garage.create_key("outsider").expect("create key");
     let outsider = AccessKeys {
         access_key_id: outsider.access_key_id,
@@ -536,9 +538,11 @@ async fn rotated_secret_is_used_on_the_next_reconcile() {
         "AccessDenied"
     );
     assert!(!status.to_string().contains(&outsider.secret_access_key));
+    // Access denied may be fixed outside Kubernetes (an IAM policy): tried
+    // again at the default resync, not only on an edit.
     assert_eq!(
         error_policy(Arc::new(obj.clone()), &error, ctx.clone()),
-        Action::await_change()
+        Action::requeue(Duration::from_secs(300))
     );
 
     // The Secret is rotated to a key with rights: the next reconcile (which
