@@ -146,27 +146,7 @@ impl ControlPlane {
                 kubeconfig.display()
             )));
         }
-        // `--raw --flatten` puts the CA inline whether the kubeconfig holds
-        // it as data or as a file; `--minify` keeps the current context only.
-        let out = checked(
-            Command::new(tool("kubectl")?)
-                .env("KUBECONFIG", kubeconfig)
-                .args([
-                    "config",
-                    "view",
-                    "--raw",
-                    "--flatten",
-                    "--minify",
-                    "-o",
-                    "json",
-                ]),
-            "kubectl config view",
-        )?;
-        let view: serde_json::Value = serde_json::from_str(&out)
-            .map_err(|e| err(format!("reading {}: {e}", kubeconfig.display())))?;
-        let cluster = view
-            .pointer("/clusters/0/cluster")
-            .ok_or_else(|| err(format!("{} has no current cluster", kubeconfig.display())))?;
+        let cluster = current_cluster(kubeconfig)?;
         let server = cluster["server"]
             .as_str()
             .ok_or_else(|| {
@@ -409,16 +389,7 @@ impl ControlPlane {
                 "insecure-skip-tls-verify": true,
             }),
         };
-        let config = serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "test", "cluster": cluster}],
-            "users": [{"name": "test", "user": {"token": token}}],
-            "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
-            "current-context": "test",
-        });
-        std::fs::write(path, config.to_string())
-            .map_err(|e| err(format!("writing {}: {e}", path.display())))
+        write_token_kubeconfig(path, &cluster, "test", token, None)
     }
 
     fn wait_ready(&mut self) -> Result<(), ControlPlaneError> {
@@ -481,6 +452,55 @@ impl Drop for ControlPlane {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// The current context's cluster entry of `kubeconfig` (`server`, the CA
+/// inline: `--raw --flatten` inlines a CA held as a file).
+pub fn current_cluster(kubeconfig: &Path) -> Result<serde_json::Value, ControlPlaneError> {
+    let out = checked(
+        Command::new(tool("kubectl")?)
+            .env("KUBECONFIG", kubeconfig)
+            .args([
+                "config",
+                "view",
+                "--raw",
+                "--flatten",
+                "--minify",
+                "-o",
+                "json",
+            ]),
+        "kubectl config view",
+    )?;
+    let view: serde_json::Value = serde_json::from_str(&out)
+        .map_err(|e| err(format!("reading {}: {e}", kubeconfig.display())))?;
+    view.pointer("/clusters/0/cluster")
+        .cloned()
+        .ok_or_else(|| err(format!("{} has no current cluster", kubeconfig.display())))
+}
+
+/// Writes to `path` a kubeconfig for `cluster` (a kubeconfig cluster entry)
+/// authenticating user `user` with bearer `token`, in `namespace` if given.
+pub fn write_token_kubeconfig(
+    path: &Path,
+    cluster: &serde_json::Value,
+    user: &str,
+    token: &str,
+    namespace: Option<&str>,
+) -> Result<(), ControlPlaneError> {
+    let mut context = serde_json::json!({"cluster": "cluster", "user": user});
+    if let Some(namespace) = namespace {
+        context["namespace"] = namespace.into();
+    }
+    let config = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "cluster", "cluster": cluster}],
+        "users": [{"name": user, "user": {"token": token}}],
+        "contexts": [{"name": "current", "context": context}],
+        "current-context": "current",
+    });
+    std::fs::write(path, config.to_string())
+        .map_err(|e| err(format!("writing {}: {e}", path.display())))
 }
 
 /// SIGTERM, then SIGKILL after five seconds.

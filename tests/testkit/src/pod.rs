@@ -14,7 +14,7 @@
 //! `scripts/bench.sh`. All API access goes through `kubectl` with the
 //! admin's kubeconfig.
 
-use crate::controlplane::{ControlPlaneError, tool};
+use crate::controlplane::{ControlPlaneError, current_cluster, tool, write_token_kubeconfig};
 use base64::prelude::{BASE64_STANDARD, Engine as _};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -142,27 +142,15 @@ impl LocalPod {
 
         let duration = format!("--duration={}s", TOKEN_LIFETIME.as_secs());
         let token = kubectl(&["create", "token", account, "-n", namespace, &duration])?;
-        let admin = json(kubectl(&[
-            "config",
-            "view",
-            "--raw",
-            "--flatten",
-            "--minify",
-            "-o",
-            "json",
-        ])?)?;
-        let cluster = &admin["clusters"][0]["cluster"];
+        let cluster = current_cluster(admin_kubeconfig)?;
         let kubeconfig = dir.join(format!("{pod_name}.kubeconfig"));
-        let config = serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "cluster", "cluster": cluster}],
-            "users": [{"name": account, "user": {"token": token.trim()}}],
-            "contexts": [{"name": "pod", "context": {"cluster": "cluster", "user": account, "namespace": namespace}}],
-            "current-context": "pod",
-        });
-        std::fs::write(&kubeconfig, config.to_string())
-            .map_err(|e| err(format!("writing {}: {e}", kubeconfig.display())))?;
+        write_token_kubeconfig(
+            &kubeconfig,
+            &cluster,
+            account,
+            token.trim(),
+            Some(namespace),
+        )?;
         Ok(LocalPod {
             name: pod_name.to_string(),
             args,
