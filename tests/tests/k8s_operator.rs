@@ -23,7 +23,7 @@ use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use bucketcors_testkit::edge::EdgeOptions;
 use bucketcors_testkit::garage::GarageKey;
 use serde_json::json;
-use support::cluster::{Cluster, Operator, RELEASE_NS};
+use support::cluster::{Cluster, Operator};
 use support::manifest::{self, BucketCorsManifest, GARAGE_SECRET};
 use support::world::World;
 
@@ -87,26 +87,13 @@ fn edge_allows(world: &World, host: &str, origin: &str) -> bool {
 fn a_team_applies_a_bucket_cors_with_kubectl_and_the_bucket_and_the_edge_answer() {
     let world = World::start(&[BUCKET, KEPT], &EdgeOptions::default());
     let edge = &world.edge;
-    let cluster = Cluster::install(&[
-        "--set",
-        "edge.enabled=true",
-        "--set",
-        &format!("edge.cloudflare.accountId={}", edge.account_id),
-        "--set",
-        &format!("edge.cloudflare.kvNamespaceId={}", edge.namespace_id),
-        "--set",
-        &format!("edge.cloudflare.apiUrl={}", edge.api_url),
-        "--set",
-        "edge.cloudflare.apiToken.existingSecret=cloudflare-api-token",
-        "--set-json",
-        &format!(r#"tenancy.edgeHosts={{"{NS}":["{HOST}","{KEPT_HOST}"]}}"#),
-    ]);
-    cluster.apply(&manifest::secret_entry(
-        RELEASE_NS,
-        "cloudflare-api-token",
-        "apiToken",
-        &edge.token,
-    ));
+    let cluster = Cluster::install_with_edge(
+        edge,
+        &[
+            "--set-json",
+            &format!(r#"tenancy.edgeHosts={{"{NS}":["{HOST}","{KEPT_HOST}"]}}"#),
+        ],
+    );
     let mut operator = Operator::start(&cluster, "bucketcors-0");
 
     // 1. The team's Secret and BucketCors, with kubectl.

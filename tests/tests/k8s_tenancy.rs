@@ -76,31 +76,18 @@ fn each_namespace_uses_only_what_the_installer_gave_it() {
     let world = World::start(&[BUCKET], &EdgeOptions::default());
     let edge = &world.edge;
     let endpoint = world.garage.endpoint();
-    let cluster = Cluster::install(&[
-        "--set",
-        "edge.enabled=true",
-        "--set",
-        &format!("edge.cloudflare.accountId={}", edge.account_id),
-        "--set",
-        &format!("edge.cloudflare.kvNamespaceId={}", edge.namespace_id),
-        "--set",
-        &format!("edge.cloudflare.apiUrl={}", edge.api_url),
-        "--set",
-        "edge.cloudflare.apiToken.existingSecret=cloudflare-api-token",
-        // The operator's default credentials: Garage's key in its own Secret.
-        "--set",
-        &format!("defaultCredentials.s3.existingSecret={GARAGE_SECRET}"),
-        "--set",
-        &format!("tenancy.defaultCredentialsNamespaces={{{OK}}}"),
-        "--set-json",
-        &format!(r#"tenancy.edgeHosts={{"{OK}":["*.ok.edge.test"]}}"#),
-    ]);
-    cluster.apply(&manifest::secret_entry(
-        RELEASE_NS,
-        "cloudflare-api-token",
-        "apiToken",
-        &edge.token,
-    ));
+    let cluster = Cluster::install_with_edge(
+        edge,
+        &[
+            // The operator's default credentials: Garage's key in its own Secret.
+            "--set",
+            &format!("defaultCredentials.s3.existingSecret={GARAGE_SECRET}"),
+            "--set",
+            &format!("tenancy.defaultCredentialsNamespaces={{{OK}}}"),
+            "--set-json",
+            &format!(r#"tenancy.edgeHosts={{"{OK}":["*.ok.edge.test"]}}"#),
+        ],
+    );
     cluster.apply(&manifest::credentials(
         RELEASE_NS,
         GARAGE_SECRET,

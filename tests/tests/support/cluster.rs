@@ -16,6 +16,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use bucketcors_testkit::controlplane::ControlPlane;
+use bucketcors_testkit::edge::EdgeHarness;
 use bucketcors_testkit::pod::LocalPod;
 use bucketcors_testkit::scratch;
 use bucketcors_testkit::tools::workspace_root;
@@ -70,6 +71,29 @@ impl Cluster {
             "--timeout=60s",
             "crd/bucketcors.bucketcors.dev",
         ]);
+        cluster
+    }
+
+    /// Starts a control plane and installs the chart publishing to `edge`
+    /// (its Cloudflare account, KV namespace and API URL; the token in the
+    /// Secret `cloudflare-api-token`, created here), with `helm_args` after.
+    pub fn install_with_edge(edge: &EdgeHarness, helm_args: &[&str]) -> Cluster {
+        let values = [
+            "edge.enabled=true".to_string(),
+            format!("edge.cloudflare.accountId={}", edge.account_id),
+            format!("edge.cloudflare.kvNamespaceId={}", edge.namespace_id),
+            format!("edge.cloudflare.apiUrl={}", edge.api_url),
+            "edge.cloudflare.apiToken.existingSecret=cloudflare-api-token".to_string(),
+        ];
+        let mut args: Vec<&str> = values.iter().flat_map(|v| ["--set", v.as_str()]).collect();
+        args.extend_from_slice(helm_args);
+        let cluster = Cluster::install(&args);
+        cluster.apply(&manifest::secret_entry(
+            RELEASE_NS,
+            "cloudflare-api-token",
+            "apiToken",
+            &edge.token,
+        ));
         cluster
     }
 
