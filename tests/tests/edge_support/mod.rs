@@ -258,7 +258,15 @@ impl Edge {
         let resp = req
             .send()
             .await
-            .unwrap_or_else(|e| panic!("edge request failed: {e}\n{}", self.harness.log_tail()));
+            // Without the URL: a presigned query string is a credential.
+            .unwrap_or_else(|e| {
+                panic!(
+                    "edge request {method} {} failed: {}\n{}",
+                    path.split('?').next().unwrap_or_default(),
+                    e.without_url(),
+                    self.harness.log_tail()
+                )
+            });
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
