@@ -126,9 +126,15 @@ impl Edge {
                 base_delay: Duration::from_millis(50),
                 max_delay: Duration::from_secs(3),
             });
+        // Idle connections are dropped after one second: the edge's HTTP
+        // server closes an idle keep-alive connection after a few seconds,
+        // and a test that sleeps that long (edge_private waits out a
+        // presigned URL's expiry) would otherwise send on a socket the
+        // server is closing at that moment ("error sending request").
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
+            .pool_idle_timeout(Duration::from_secs(1))
             .build()
             .expect("client");
         Edge {
