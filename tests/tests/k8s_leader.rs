@@ -9,6 +9,10 @@
 //! and the operator's); SIGTERM releases the Lease at once, so the next
 //! candidate takes over without waiting the lease out. Every edit of the
 //! rules is exactly one write at Garage: at no moment do two processes write.
+//! A replica whose wall clock runs an hour ahead (libfaketime preloaded into
+//! a real process) does not take a live Lease: expiry is judged by each
+//! replica's own monotonic clock, as in client-go, not by comparing the
+//! holder's `renewTime` with a clock that may be skewed.
 
 mod support;
 
@@ -23,6 +27,8 @@ const BUCKET: &str = "lead-site";
 /// The operator's lease duration (`LeaseSettings::new`) and retry period.
 const LEASE: Duration = Duration::from_secs(15);
 const RETRY: Duration = Duration::from_secs(2);
+/// Debian's libfaketime (`scripts/install/faketime.sh`).
+const FAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
 fn holder(cluster: &Cluster) -> Option<String> {
     let lease = cluster.get("lease", RELEASE_NS, &format!("{RELEASE}-leader"))?;
@@ -145,5 +151,54 @@ fn exactly_one_replica_reconciles_and_leadership_moves_on_kill_and_on_term() {
         1,
         "one writer after the release"
     );
+
+    // A replica whose wall clock runs an hour ahead: c's renewTime looks an
+    // hour old to it, yet c renews, so it stands by.
+    let faketime = std::path::Path::new(FAKETIME);
+    assert!(
+        faketime.exists(),
+        "{FAKETIME} is missing: run scripts/install/faketime.sh"
+    );
+    let mut d = Operator::start_with_env(
+        &cluster,
+        "bucketcors-d",
+        &[
+            ("LD_PRELOAD", FAKETIME),
+            ("FAKETIME", "+1h"),
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+        ],
+    );
+    cluster.wait_for("d's endpoint", Duration::from_secs(30), || {
+        d.metrics()
+            .contains("bucketcors_reconciles_total")
+            .then_some(())
+    });
+    // Its clock is really skewed: its own log timestamps are an hour ahead.
+    let skewed = d.log();
+    let logged: k8s_openapi::jiff::Timestamp = skewed
+        .split("\"timestamp\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no timestamp in d's log:\n{skewed}"));
+    let ahead = logged.duration_since(k8s_openapi::jiff::Timestamp::now());
+    assert!(
+        ahead.as_secs() > 50 * 60,
+        "d's clock should run an hour ahead, its log says {logged}"
+    );
+    std::thread::sleep(LEASE + 2 * RETRY);
+    assert_eq!(
+        holder(&cluster).as_deref(),
+        Some("bucketcors-c"),
+        "a skewed clock does not take a live Lease:\n{}",
+        d.log()
+    );
+    assert_eq!(reconciles(&d), 0, "d stands by");
+    assert_eq!(
+        edit(&cluster, &garage, "https://four.example"),
+        1,
+        "one writer with a skewed standby"
+    );
+    assert!(d.terminate().success());
     assert!(c.terminate().success());
 }

@@ -287,6 +287,12 @@ pub struct Operator {
 impl Operator {
     /// Starts `bucketcors run` as pod `identity` of the chart's Deployment.
     pub fn start(cluster: &Cluster, identity: &str) -> Operator {
+        Operator::start_with_env(cluster, identity, &[])
+    }
+
+    /// As [`Operator::start`], with `env` added to the pod's environment
+    /// (for example a faked clock).
+    pub fn start_with_env(cluster: &Cluster, identity: &str, env: &[(&str, &str)]) -> Operator {
         let mut pod = LocalPod::of_deployment(
             cluster.plane.kubeconfig(),
             RELEASE_NS,
@@ -300,8 +306,9 @@ impl Operator {
         pod.set_arg("--listen-addr=", &listen);
         let log = cluster.plane.dir().join(format!("operator-{identity}.log"));
         let file = std::fs::File::create(&log).expect("operator log");
-        let child = pod
-            .command(&bucketcors_bin())
+        let mut command = pod.command(&bucketcors_bin());
+        command.envs(env.iter().copied());
+        let child = command
             .stdin(Stdio::null())
             .stdout(file.try_clone().expect("log"))
             .stderr(file)
