@@ -38,6 +38,7 @@ step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --workspace --exclude bucketcors-edge --all-targets -- -D warnings
 step "engine for wasm32" cargo build -p bucketcors-engine --target wasm32-unknown-unknown
 step "worker build" scripts/build-worker.sh
+step "empty peer worker build (edge_soak's memory peer)" scripts/build-worker.sh edge-worker/empty-peer
 step "worker bundle (wrangler deploy --dry-run)" scripts/bundle-worker.sh
 step "worker unit tests (host)" cargo test -p bucketcors-edge --lib
 step "fuzz library tests" cargo test --manifest-path fuzz/Cargo.toml --lib

@@ -38,6 +38,13 @@ impl fmt::Display for EdgeError {
 
 impl std::error::Error for EdgeError {}
 
+impl EdgeError {
+    /// An error saying `why`.
+    pub(crate) fn new(why: impl Into<String>) -> EdgeError {
+        EdgeError(why.into())
+    }
+}
+
 /// How to start the harness.
 #[derive(Debug, Clone)]
 pub struct EdgeOptions {

@@ -9,6 +9,7 @@
 pub mod child_io;
 pub mod controlplane;
 pub mod edge;
+pub mod edge_peer;
 pub mod garage;
 pub mod pod;
 pub mod proxy;
