@@ -154,9 +154,17 @@ async fn a_wrong_token_fails_at_once_and_is_never_printed() {
         "no retry on 401"
     );
     assert!(!err.transient);
+    assert!(err.token_rejected, "a 401 rejects the token itself");
     assert!(
         err.message.contains("401") && err.message.contains("Authentication error"),
         "{}",
+        err.message
+    );
+    assert!(
+        err.message
+            .contains("edge.cloudflare.apiToken.existingSecret")
+            && err.message.contains("Workers KV Storage: Edit"),
+        "the message says what to do: {}",
         err.message
     );
     let printed = format!("{err} {err:?} {publisher:?}");

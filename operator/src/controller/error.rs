@@ -93,6 +93,9 @@ pub enum Error {
         message: String,
         /// Whether retrying may help.
         transient: bool,
+        /// The Cloudflare API rejected the token (see
+        /// [`bucketcors_sync::edge::PublishError::token_rejected`]).
+        token_rejected: bool,
     },
     /// A Kubernetes API call failed.
     #[error("Kubernetes API: {0}")]
@@ -133,6 +136,10 @@ impl Error {
             Error::Backend(e) => ErrorClass::from(e.kind).reason(),
             Error::Reconcile(e) => e.reason(),
             Error::EdgeNotConfigured => reason::EDGE_NOT_CONFIGURED,
+            Error::Edge {
+                token_rejected: true,
+                ..
+            } => core_reason::EDGE_TOKEN_REJECTED,
             Error::Edge { .. } => core_reason::EDGE_PUBLISH_FAILED,
             Error::Kube(_) => reason::KUBERNETES_API_ERROR,
             Error::Finalizer(_) => reason::FINALIZER_ERROR,
@@ -151,7 +158,8 @@ impl Error {
     /// bucket's region, the host's clock, a Secret created later) are tried
     /// again at the object's resync interval, so the fix is noticed without
     /// an edit; only what no outside change can fix (an invalid spec, the
-    /// installer's values, which restart the operator) waits for a change.
+    /// installer's values and the Cloudflare token, which restart the
+    /// operator) waits for a change.
     pub fn retry(&self) -> Retry {
         if !self.is_terminal() {
             return Retry::Backoff;
@@ -161,6 +169,15 @@ impl Error {
                 Retry::OnChange
             }
             Error::Reconcile(ReconcileError::Invalid { .. }) => Retry::OnChange,
+            // The token comes from the operator's environment: only a
+            // restart (which reconciles everything) brings another one.
+            Error::Reconcile(ReconcileError::Edge { error, .. }) if error.token_rejected => {
+                Retry::OnChange
+            }
+            Error::Edge {
+                token_rejected: true,
+                ..
+            } => Retry::OnChange,
             _ => Retry::Slowly,
         }
     }
@@ -178,7 +195,11 @@ impl Error {
             // The core's own judgement: a bucket that does not exist yet may
             // be created, so only invalid, refused and denied wait.
             Error::Reconcile(e) => !e.is_retryable(),
-            Error::Edge { transient, .. } => !transient,
+            Error::Edge {
+                transient,
+                token_rejected,
+                ..
+            } => *token_rejected || !transient,
             Error::Kube(_) | Error::Finalizer(_) => false,
         }
     }
@@ -238,6 +259,21 @@ mod tests {
         };
         let backend = |kind| Error::Backend(BackendError::new(kind, &target, "x"));
         assert_eq!(backend(ErrorKind::AccessDenied).retry(), Retry::Slowly);
+        // A rejected Cloudflare token: stop until the operator restarts
+        // with another (it reconciles everything then).
+        let rejected = Error::Reconcile(ReconcileError::Edge {
+            target: target.clone(),
+            error: bucketcors_sync::edge::PublishError::token_rejected("m"),
+        });
+        assert_eq!(rejected.retry(), Retry::OnChange);
+        assert_eq!(rejected.reason(), "EdgeTokenRejected");
+        let removal = Error::Edge {
+            message: "m".into(),
+            transient: false,
+            token_rejected: true,
+        };
+        assert_eq!(removal.retry(), Retry::OnChange);
+        assert_eq!(removal.reason(), "EdgeTokenRejected");
         assert_eq!(backend(ErrorKind::Refused).retry(), Retry::Slowly);
         assert_eq!(backend(ErrorKind::WrongRegion).retry(), Retry::Slowly);
         assert_eq!(backend(ErrorKind::ClockSkewed).retry(), Retry::Slowly);

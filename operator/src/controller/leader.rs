@@ -88,10 +88,7 @@ impl Observation {
     ) -> Observation {
         match previous {
             Some(seen) if seen.record == record => seen.clone(),
-            _ => Observation {
-                record,
-                since: now,
-            },
+            _ => Observation { record, since: now },
         }
     }
 
@@ -296,7 +293,10 @@ mod tests {
         let t0 = Instant::now();
         let seen = Observation::after(None, record(100), t0);
         let later = Observation::after(Some(&seen), record(100), t0 + Duration::from_secs(16));
-        assert_eq!(later.since, t0, "an unchanged record keeps its first sighting");
+        assert_eq!(
+            later.since, t0,
+            "an unchanged record keeps its first sighting"
+        );
         assert!(!later.expired(LEASE, t0 + Duration::from_secs(14)));
         assert!(later.expired(LEASE, t0 + Duration::from_secs(16)));
     }

@@ -219,6 +219,7 @@ async fn withdraw_edge(obj: &BucketCors, ctx: &Context) -> Result<bool, Error> {
         .map_err(|e| Error::Edge {
             message: e.to_string(),
             transient: e.transient,
+            token_rejected: e.token_rejected,
         })?;
     Ok(true)
 }

@@ -305,6 +305,7 @@ mod tests {
         let error = Error::Edge {
             message: "Cloudflare API answered 500".into(),
             transient: true,
+            token_rejected: false,
         };
         let status = edge_failed(&target(), "sha256:new", &error, &old(), 3);
         assert_eq!(status.backend.status, ConditionStatus::True);

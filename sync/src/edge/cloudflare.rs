@@ -72,33 +72,24 @@ impl CloudflareKv {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             {
-                return Err(PublishError {
-                    transient: false,
-                    message: format!(
-                        "Cloudflare {field} `{value}` must be non-empty letters, digits, `-` or `_`"
-                    ),
-                });
+                return Err(PublishError::failed(format!(
+                    "Cloudflare {field} `{value}` must be non-empty letters, digits, `-` or `_`"
+                )));
             }
         }
         if !(namespace.api_url.starts_with("https://") || namespace.api_url.starts_with("http://"))
         {
-            return Err(PublishError {
-                transient: false,
-                message: format!(
-                    "Cloudflare API URL `{}` must start with https:// or http://",
-                    namespace.api_url
-                ),
-            });
+            return Err(PublishError::failed(format!(
+                "Cloudflare API URL `{}` must start with https:// or http://",
+                namespace.api_url
+            )));
         }
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("bucketcors/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| PublishError {
-                transient: false,
-                message: format!("HTTP client: {e}"),
-            })?;
+            .map_err(|e| PublishError::failed(format!("HTTP client: {e}")))?;
         Ok(CloudflareKv {
             client,
             namespace,
@@ -150,10 +141,8 @@ impl CloudflareKv {
     /// routes record that cannot be read as one is replaced.
     async fn update_host_routes(&self, target: &EdgeTarget, on: bool) -> Result<(), PublishError> {
         for host in &target.hosts {
-            let key = host_routes_key(host).map_err(|e| PublishError {
-                transient: false,
-                message: format!("edge route: {e}"),
-            })?;
+            let key = host_routes_key(host)
+                .map_err(|e| PublishError::failed(format!("edge route: {e}")))?;
             let mut routes = match self.read_value(&key).await? {
                 Some(text) => HostRoutes::from_json(&text).unwrap_or_else(|err| {
                     tracing::warn!(key = %key, error = %err, "host routes record replaced");
@@ -191,13 +180,10 @@ impl CloudflareKv {
                 Attempt::Fail(error) => return Err(error),
                 Attempt::Retry { error, retry_after } => {
                     if attempt >= self.retry.max_attempts {
-                        return Err(PublishError {
-                            transient: true,
-                            message: format!(
-                                "{} (gave up after {attempt} attempts)",
-                                error.message
-                            ),
-                        });
+                        return Err(PublishError::transient(format!(
+                            "{} (gave up after {attempt} attempts)",
+                            error.message
+                        )));
                     }
                     let delay = self.retry.delay(attempt, retry_after.as_deref());
                     tracing::warn!(
@@ -235,10 +221,8 @@ impl CloudflareKv {
             Ok(r) => r,
             Err(e) => {
                 // reqwest errors name the URL (no credentials in it), never headers.
-                let error = PublishError {
-                    transient: true,
-                    message: format!("{what}: Cloudflare API unreachable: {e}"),
-                };
+                let error =
+                    PublishError::transient(format!("{what}: Cloudflare API unreachable: {e}"));
                 return Attempt::Retry {
                     error,
                     retry_after: None,
@@ -253,19 +237,18 @@ impl CloudflareKv {
             if text.contains("10009") {
                 return Attempt::Done(None);
             }
-            return Attempt::Fail(PublishError {
-                transient: false,
-                message: format!("{what}: Cloudflare API answered 404{}", api_errors(&text)),
-            });
+            return Attempt::Fail(PublishError::failed(format!(
+                "{what}: Cloudflare API answered 404{}",
+                api_errors(&text)
+            )));
         }
         if method == reqwest::Method::GET && response.status().is_success() {
             return match response.text().await {
                 Ok(text) => Attempt::Done(Some(text)),
                 Err(e) => Attempt::Retry {
-                    error: PublishError {
-                        transient: true,
-                        message: format!("{what}: reading the value failed: {e}"),
-                    },
+                    error: PublishError::transient(format!(
+                        "{what}: reading the value failed: {e}"
+                    )),
                     retry_after: None,
                 },
             };
@@ -278,10 +261,20 @@ impl CloudflareKv {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let detail = api_errors(&response.text().await.unwrap_or_default());
-        let error = PublishError {
-            transient: is_transient_status(status),
-            message: format!("{what}: Cloudflare API answered {status}{detail}"),
+        let text = response.text().await.unwrap_or_default();
+        let detail = api_errors(&text);
+        let error = if rejects_token(status, &text) {
+            PublishError::token_rejected(format!(
+                "{what}: Cloudflare API answered {status}{detail}: the API token was rejected. \
+                 Give the operator an active token with the Workers KV Storage: Edit permission \
+                 on this account (the Secret the chart's edge.cloudflare.apiToken.existingSecret \
+                 names, then restart the operator; or CLOUDFLARE_API_TOKEN for the CLI). The \
+                 edge keeps serving the rules it last loaded."
+            ))
+        } else if is_transient_status(status) {
+            PublishError::transient(format!("{what}: Cloudflare API answered {status}{detail}"))
+        } else {
+            PublishError::failed(format!("{what}: Cloudflare API answered {status}{detail}"))
         };
         if error.transient {
             Attempt::Retry { error, retry_after }
@@ -299,10 +292,7 @@ impl Publisher for CloudflareKv {
             rules.dialect,
             Some(rules.clone()),
         )
-        .map_err(|e| PublishError {
-            transient: false,
-            message: e.to_string(),
-        })?;
+        .map_err(|e| PublishError::failed(e.to_string()))?;
         self.publish_record(target, &record).await
     }
 
@@ -318,20 +308,16 @@ impl Publisher for CloudflareKv {
 /// The KV keys of every route of `target`.
 pub fn keys(target: &EdgeTarget) -> Result<Vec<String>, PublishError> {
     if target.hosts.is_empty() {
-        return Err(PublishError {
-            transient: false,
-            message: "edge.hosts is empty: name at least one host".into(),
-        });
+        return Err(PublishError::failed(
+            "edge.hosts is empty: name at least one host",
+        ));
     }
     target
         .hosts
         .iter()
         .map(|host| route_key(host, target.path_prefix.as_deref()))
         .collect::<Result<_, _>>()
-        .map_err(|e| PublishError {
-            transient: false,
-            message: format!("edge route: {e}"),
-        })
+        .map_err(|e| PublishError::failed(format!("edge route: {e}")))
 }
 
 /// Percent-encodes a key for a URL path segment (everything but unreserved).
@@ -348,6 +334,34 @@ fn encode_key(key: &str) -> String {
 }
 
 /// The `errors` of a Cloudflare API envelope, as `: message (code N); ...`.
+/// Whether an answer rejects the token itself rather than one request: a
+/// 401, or a 400/403 carrying Cloudflare's authentication error codes
+/// (10000 "Authentication error", 9109 "Invalid access token", 6003/6111
+/// "Invalid request headers" / "Invalid format for Authorization header").
+/// A token without the right permission also gets 10000, and the cure is
+/// the same: another token.
+fn rejects_token(status: u16, body: &str) -> bool {
+    const AUTH_CODES: [i64; 4] = [10000, 9109, 6003, 6111];
+    status == 401
+        || (matches!(status, 400 | 403)
+            && api_error_codes(body).iter().any(|c| AUTH_CODES.contains(c)))
+}
+
+/// The `code` of every entry of the envelope's `errors`.
+fn api_error_codes(body: &str) -> Vec<i64> {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("errors").and_then(|e| e.as_array()).map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e.get("code").and_then(|c| c.as_i64()))
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
+}
+
 fn api_errors(body: &str) -> String {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
         return String::new();
@@ -393,6 +407,22 @@ mod tests {
             r#"{"success":false,"errors":[{"code":10000,"message":"Authentication error"}]}"#;
         assert_eq!(api_errors(body), ": Authentication error (code 10000)");
         assert_eq!(api_errors("not json"), "");
+    }
+
+    #[test]
+    fn token_rejections_are_told_apart() {
+        let auth =
+            r#"{"success":false,"errors":[{"code":10000,"message":"Authentication error"}]}"#;
+        let other = r#"{"success":false,"errors":[{"code":10013,"message":"bad value"}]}"#;
+        assert!(rejects_token(401, ""));
+        assert!(rejects_token(403, auth));
+        assert!(rejects_token(
+            400,
+            r#"{"errors":[{"code":6003,"message":"Invalid request headers"}]}"#
+        ));
+        assert!(!rejects_token(403, other), "a 403 for another reason");
+        assert!(!rejects_token(400, other));
+        assert!(!rejects_token(500, auth), "a 5xx is the API's own trouble");
     }
 
     #[test]

@@ -40,6 +40,39 @@ pub trait Publisher: Send + Sync {
 pub struct PublishError {
     /// True when retrying may help (5xx, 429, timeouts).
     pub transient: bool,
+    /// True when the Cloudflare API rejected the token itself (401, or an
+    /// authentication error code): no retry can help until a person gives
+    /// the operator another token, so callers stop and say how.
+    pub token_rejected: bool,
     /// What happened.
     pub message: String,
+}
+
+impl PublishError {
+    /// A failure that retrying may cure.
+    pub fn transient(message: impl Into<String>) -> PublishError {
+        PublishError {
+            transient: true,
+            token_rejected: false,
+            message: message.into(),
+        }
+    }
+
+    /// A failure retrying the same request cannot cure.
+    pub fn failed(message: impl Into<String>) -> PublishError {
+        PublishError {
+            transient: false,
+            token_rejected: false,
+            message: message.into(),
+        }
+    }
+
+    /// The API rejected the token; `message` says what to do.
+    pub fn token_rejected(message: impl Into<String>) -> PublishError {
+        PublishError {
+            transient: false,
+            token_rejected: true,
+            message: message.into(),
+        }
+    }
 }

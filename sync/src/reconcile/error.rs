@@ -122,6 +122,9 @@ pub mod reason {
     pub const NOT_VERIFIED: &str = "NotVerified";
     /// Publishing to (or removing from) the edge failed.
     pub const EDGE_PUBLISH_FAILED: &str = "EdgePublishFailed";
+    /// The Cloudflare API rejected the operator's token: nothing is tried
+    /// again until the operator gets another one.
+    pub const EDGE_TOKEN_REJECTED: &str = "EdgeTokenRejected";
 }
 
 /// Why a reconcile did not complete. Messages name the provider and bucket
@@ -180,7 +183,9 @@ impl ReconcileError {
             ReconcileError::Backend { error, .. } => error.kind.into(),
             ReconcileError::NotVerified { .. } => ErrorClass::Transient,
             ReconcileError::Edge { error, .. } => {
-                if error.transient {
+                if error.token_rejected {
+                    ErrorClass::AccessDenied
+                } else if error.transient {
                     ErrorClass::Transient
                 } else {
                     ErrorClass::Other
@@ -199,6 +204,9 @@ impl ReconcileError {
     pub fn reason(&self) -> &'static str {
         match self {
             ReconcileError::NotVerified { .. } => reason::NOT_VERIFIED,
+            ReconcileError::Edge { error, .. } if error.token_rejected => {
+                reason::EDGE_TOKEN_REJECTED
+            }
             ReconcileError::Edge { .. } => reason::EDGE_PUBLISH_FAILED,
             _ => self.class().reason(),
         }
@@ -289,9 +297,10 @@ mod tests {
         for transient in [true, false] {
             let edge = ReconcileError::Edge {
                 target: target.clone(),
-                error: PublishError {
-                    transient,
-                    message: "m".into(),
+                error: if transient {
+                    PublishError::transient("m")
+                } else {
+                    PublishError::failed("m")
                 },
             };
             assert_eq!(edge.reason(), "EdgePublishFailed");
@@ -302,6 +311,12 @@ mod tests {
             };
             assert_eq!(edge.class(), class);
         }
+        let rejected = ReconcileError::Edge {
+            target: target.clone(),
+            error: PublishError::token_rejected("m"),
+        };
+        assert_eq!(rejected.reason(), "EdgeTokenRejected");
+        assert!(!rejected.is_retryable(), "another token is needed");
         let invalid = ReconcileError::Invalid {
             target,
             dialect: Dialect::S3,
