@@ -28,15 +28,6 @@ const SETTLE: Duration = Duration::from_secs(60);
 /// The object's resync interval.
 const RESYNC: Duration = Duration::from_secs(2);
 
-fn reconciles(operator: &Operator) -> u64 {
-    operator
-        .metrics()
-        .lines()
-        .find_map(|l| l.strip_prefix("bucketcors_reconciles_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn a_rejected_token_stops_with_advice_and_a_good_one_publishes_after_a_restart() {
     let world = World::start(&[BUCKET], &EdgeOptions::default());
@@ -96,10 +87,10 @@ fn a_rejected_token_stops_with_advice_and_a_good_one_publishes_after_a_restart()
     assert_eq!(synced["status"], "True", "{synced}");
 
     // Terminal: nothing is tried again over several resync intervals.
-    let before = reconciles(&operator);
+    let before = operator.reconciles();
     std::thread::sleep(4 * RESYNC);
     assert_eq!(
-        reconciles(&operator),
+        operator.reconciles(),
         before,
         "a rejected token is not retried:\n{}",
         operator.log()

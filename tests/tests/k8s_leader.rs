@@ -66,15 +66,6 @@ fn edit(cluster: &Cluster, garage: &Garage, origin: &str) -> u64 {
     puts(garage) - before
 }
 
-fn reconciles(operator: &Operator) -> u64 {
-    operator
-        .metrics()
-        .lines()
-        .find_map(|l| l.strip_prefix("bucketcors_reconciles_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn exactly_one_replica_reconciles_and_leadership_moves_on_kill_and_on_term() {
     let garage = Garage::start(&[BUCKET]).unwrap_or_else(|e| panic!("Garage must run: {e}"));
@@ -101,8 +92,8 @@ fn exactly_one_replica_reconciles_and_leadership_moves_on_kill_and_on_term() {
     );
     cluster.wait_condition(NS, "site", "Ready", "True", None, Duration::from_secs(30));
     assert_eq!(holder(&cluster).as_deref(), Some("bucketcors-a"));
-    assert!(reconciles(&a) >= 2, "the leader reconciles (and resyncs)");
-    assert_eq!(reconciles(&b), 0, "the standby reconciles nothing");
+    assert!(a.reconciles() >= 2, "the leader reconciles (and resyncs)");
+    assert_eq!(b.reconciles(), 0, "the standby reconciles nothing");
 
     // SIGKILL: nothing is released; b takes over once the lease runs out.
     a.kill();
@@ -129,7 +120,7 @@ fn exactly_one_replica_reconciles_and_leadership_moves_on_kill_and_on_term() {
             .contains("bucketcors_reconciles_total")
             .then_some(())
     });
-    assert_eq!(reconciles(&c), 0, "c stands by while b leads");
+    assert_eq!(c.reconciles(), 0, "c stands by while b leads");
     let term = Instant::now();
     let status = b.terminate();
     assert!(
@@ -193,7 +184,7 @@ fn exactly_one_replica_reconciles_and_leadership_moves_on_kill_and_on_term() {
         "a skewed clock does not take a live Lease:\n{}",
         d.log()
     );
-    assert_eq!(reconciles(&d), 0, "d stands by");
+    assert_eq!(d.reconciles(), 0, "d stands by");
     assert_eq!(
         edit(&cluster, &garage, "https://four.example"),
         1,

@@ -394,6 +394,15 @@ impl Operator {
             .map(|r| r.text())
             .unwrap_or_default()
     }
+
+    /// `bucketcors_reconciles_total` from its metrics (0 before the first).
+    pub fn reconciles(&self) -> u64 {
+        self.metrics()
+            .lines()
+            .find_map(|l| l.strip_prefix("bucketcors_reconciles_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 impl Drop for Operator {
