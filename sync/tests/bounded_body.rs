@@ -77,6 +77,17 @@ fn keys() -> CredentialSource {
     })
 }
 
+/// The error says the body was cut off at the bound, shows no `secret`, and
+/// the client stopped reading near the bound.
+fn assert_cut_off(text: &str, secret: &str, sent: &AtomicU64, what: &str) {
+    assert!(
+        text.contains(&format!("larger than {MAX_BODY_BYTES} bytes")),
+        "{what}: {text}"
+    );
+    assert!(!text.contains(secret), "{what}: {text}");
+    assert_stopped_near_the_bound(sent, what);
+}
+
 /// The client stopped near the bound: what the server got out is the bound
 /// plus what the kernel's socket buffers hold, far below the endless body.
 fn assert_stopped_near_the_bound(sent: &AtomicU64, what: &str) {
@@ -105,13 +116,7 @@ async fn an_s3_endpoint_answering_without_end_is_cut_off_at_the_bound() {
         })
         .await;
         let error = client.bucket("b").get_cors().await.unwrap_err();
-        let text = error.to_string();
-        assert!(
-            text.contains(&format!("larger than {MAX_BODY_BYTES} bytes")),
-            "{text}"
-        );
-        assert!(!text.contains("never-shown-secret"), "{text}");
-        assert_stopped_near_the_bound(&sent, "S3");
+        assert_cut_off(&error.to_string(), "never-shown-secret", &sent, "S3");
     }
 }
 
@@ -129,13 +134,7 @@ async fn an_oss_endpoint_answering_without_end_is_cut_off_at_the_bound() {
         })
         .unwrap();
         let error = client.bucket("b").get_cors().await.unwrap_err();
-        let text = error.to_string();
-        assert!(
-            text.contains(&format!("larger than {MAX_BODY_BYTES} bytes")),
-            "{text}"
-        );
-        assert!(!text.contains("never-shown-secret"), "{text}");
-        assert_stopped_near_the_bound(&sent, "OSS");
+        assert_cut_off(&error.to_string(), "never-shown-secret", &sent, "OSS");
     }
 }
 
@@ -158,12 +157,6 @@ async fn an_sts_answering_without_end_is_cut_off_at_the_bound() {
             bucketcors_sync::backend::oss::client::http_client(None),
         );
         let error = provider.credentials().await.unwrap_err();
-        let text = error.to_string();
-        assert!(
-            text.contains(&format!("larger than {MAX_BODY_BYTES} bytes")),
-            "{text}"
-        );
-        assert!(!text.contains("oidc-token-value"), "{text}");
-        assert_stopped_near_the_bound(&sent, "STS");
+        assert_cut_off(&error.to_string(), "oidc-token-value", &sent, "STS");
     }
 }
