@@ -327,7 +327,20 @@ fn map_error<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    // No identity: the credentials chain failed before anything was sent
+    // (for web identity: STS refused the token or role, or was unreachable).
+    let no_identity = match &error {
+        SdkError::ServiceError(_) => None,
+        _ => credentials_failure(&error),
+    };
     let (kind, detail) = match &error {
+        _ if no_identity.is_some() => (
+            no_identity.unwrap_or(ErrorKind::AccessDenied),
+            format!(
+                "no credentials from the AWS chain (with web identity: does the role's trust allow this ServiceAccount and token audience?): {}",
+                DisplayErrorContext(&error)
+            ),
+        ),
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
             let code = service.err().code();
@@ -376,6 +389,48 @@ where
         target,
         format!("{operation} failed: {detail}; {}", advice(kind)),
     )
+}
+
+/// When `error` is the credentials chain failing (it then surfaces as a
+/// dispatch failure, since nothing was sent), the class of that failure:
+/// STS's own answer classified by its code and status like any provider
+/// answer (`AccessDenied`, `InvalidIdentityToken`, `ExpiredTokenException`
+/// need a human; a `5xx` or an unreachable STS is transient), a missing or
+/// misconfigured identity is [`ErrorKind::AccessDenied`], a timeout is
+/// transient. `None` when the failure is not about credentials.
+fn credentials_failure(error: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
+    use aws_credential_types::provider::error::CredentialsError;
+    use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
+    type StsError =
+        SdkError<AssumeRoleWithWebIdentityError, aws_sdk_sts::config::http::HttpResponse>;
+
+    let mut credentials = None;
+    let mut next = Some(error);
+    while let Some(current) = next {
+        if credentials.is_none() {
+            credentials = current.downcast_ref::<CredentialsError>();
+        }
+        if let Some(sts) = current.downcast_ref::<StsError>() {
+            return Some(match sts {
+                SdkError::ServiceError(service) => {
+                    match classify(service.err().code(), Some(service.raw().status().as_u16())) {
+                        // STS's own refusals of the token or the role.
+                        ErrorKind::Other | ErrorKind::Refused | ErrorKind::BucketNotFound => {
+                            ErrorKind::AccessDenied
+                        }
+                        kind => kind,
+                    }
+                }
+                SdkError::DispatchFailure(failure) if failure.is_user() => ErrorKind::AccessDenied,
+                _ => ErrorKind::Transient,
+            });
+        }
+        next = current.source();
+    }
+    credentials.map(|failure| match failure {
+        CredentialsError::ProviderTimedOut(_) => ErrorKind::Transient,
+        _ => ErrorKind::AccessDenied,
+    })
 }
 
 #[cfg(test)]
