@@ -454,6 +454,73 @@ mod tests {
         assert_eq!(from_sdk(sdk.cors_rules()), config);
     }
 
+    /// An S3 call that failed before sending because the credentials
+    /// chain failed with `failure` (as the SDK reports it).
+    fn without_identity(
+        failure: aws_credential_types::provider::error::CredentialsError,
+    ) -> BackendError {
+        use aws_sdk_s3::error::ConnectorError;
+        use aws_sdk_s3::operation::get_bucket_cors::GetBucketCorsError;
+        let error: SdkError<GetBucketCorsError, aws_sdk_s3::config::http::HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::other(Box::new(failure), None));
+        let target = Target {
+            provider: "s3",
+            bucket: "b".into(),
+        };
+        map_error(&target, "GetBucketCors", error)
+    }
+
+    /// STS answering `status` with `code`, wrapped as the web identity
+    /// provider wraps it.
+    fn sts_answer(status: u16, code: &str) -> BackendError {
+        use aws_credential_types::provider::error::CredentialsError;
+        use aws_sdk_sts::error::ErrorMetadata;
+        use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
+        let err = AssumeRoleWithWebIdentityError::generic(
+            ErrorMetadata::builder()
+                .code(code)
+                .message("refused by STS")
+                .build(),
+        );
+        let response = aws_sdk_sts::config::http::HttpResponse::new(
+            status.try_into().unwrap(),
+            SdkBody::empty(),
+        );
+        without_identity(CredentialsError::provider_error(SdkError::service_error(
+            err, response,
+        )))
+    }
+
+    #[test]
+    fn sts_refusals_need_a_human_and_say_why() {
+        for (status, code) in [
+            (403, "AccessDenied"),
+            (400, "InvalidIdentityToken"),
+            (400, "ExpiredTokenException"),
+        ] {
+            let error = sts_answer(status, code);
+            assert_eq!(error.kind, ErrorKind::AccessDenied, "{code}: {error}");
+            assert!(error.to_string().contains(code), "{error}");
+        }
+        let busy = sts_answer(503, "ServiceUnavailable");
+        assert_eq!(busy.kind, ErrorKind::Transient, "{busy}");
+    }
+
+    #[test]
+    fn an_unreachable_sts_is_transient_and_no_identity_is_denied() {
+        use aws_credential_types::provider::error::CredentialsError;
+        use aws_sdk_sts::error::ConnectorError;
+        use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
+        let unreachable: SdkError<
+            AssumeRoleWithWebIdentityError,
+            aws_sdk_sts::config::http::HttpResponse,
+        > = SdkError::dispatch_failure(ConnectorError::io("connection refused".into()));
+        let error = without_identity(CredentialsError::provider_error(unreachable));
+        assert_eq!(error.kind, ErrorKind::Transient, "{error}");
+        let none = without_identity(CredentialsError::not_loaded("no providers in chain"));
+        assert_eq!(none.kind, ErrorKind::AccessDenied, "{none}");
+    }
+
     #[test]
     fn oversized_max_age_is_refused_naming_the_field() {
         let config = CorsConfig {
