@@ -127,6 +127,8 @@ fn wait_exchange(
 
 #[test]
 fn default_credentials_come_from_the_service_accounts_web_identity() {
+    let started = std::time::Instant::now();
+    let step = |what: &str| eprintln!("[{:>6.1?}] {what}", started.elapsed());
     let garage = Garage::start(&[BUCKET, REFUSED_BUCKET])
         .unwrap_or_else(|e| panic!("Garage must run for this test: {e}"));
     let endpoint = garage.endpoint();
@@ -190,8 +192,9 @@ fn default_credentials_come_from_the_service_accounts_web_identity() {
         "the projected token is where the environment says: {token_file}"
     );
 
+    step("chart installed; the pod as rendered checked");
     // 1. The allowed namespace, no Secret: Ready, through STS.
-    let operator = Operator::start(&cluster, "bucketcors-0");
+    let mut operator = Operator::start(&cluster, "bucketcors-0");
     cluster.apply(&without_secret("site", &endpoint, BUCKET));
     let ready = cluster.wait_condition(TEAM, "site", "Ready", "True", None, SETTLE);
     assert_eq!(ready["reason"], "Synced", "{ready}");
@@ -212,15 +215,17 @@ fn default_credentials_come_from_the_service_accounts_web_identity() {
         !operator.log().contains(&key.secret_access_key),
         "the secret STS handed out is never logged"
     );
-    drop(operator);
+    // Gracefully, as a rollout stops a pod: the Lease is released.
+    operator.terminate();
 
+    step("1: Ready through STS");
     // 2. The token for another audience: STS refuses the token.
     cluster.upgrade(&[
         "--set",
         "defaultCredentials.s3.webIdentity.audience=not-sts.example.com",
     ]);
     let seen = sts.exchanges().len();
-    let _operator = Operator::start(&cluster, "bucketcors-1");
+    let mut operator = Operator::start(&cluster, "bucketcors-1");
     cluster.apply(&without_secret("refused", &endpoint, REFUSED_BUCKET));
     let refused = wait_exchange(&cluster, &sts, seen, "InvalidIdentityToken");
     assert_eq!(refused.subject, None, "the token was not authenticated");
@@ -246,8 +251,9 @@ fn default_credentials_come_from_the_service_accounts_web_identity() {
         None,
         "nothing written"
     );
-    drop(_operator);
+    operator.terminate();
 
+    step("2: another audience refused");
     // 3. The right audience but another role: STS refuses the role.
     cluster.upgrade(&[
         "--set",
@@ -278,4 +284,5 @@ fn default_credentials_come_from_the_service_accounts_web_identity() {
         None,
         "nothing written"
     );
+    step("3: another role refused");
 }
