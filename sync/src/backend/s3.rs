@@ -327,7 +327,20 @@ fn map_error<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    // No identity: the credentials chain failed before anything was sent
+    // (for web identity: STS refused the token or role, or was unreachable).
+    let no_identity = match &error {
+        SdkError::ServiceError(_) => None,
+        _ => credentials_failure(&error),
+    };
     let (kind, detail) = match &error {
+        _ if no_identity.is_some() => (
+            no_identity.unwrap_or(ErrorKind::AccessDenied),
+            format!(
+                "no credentials from the AWS chain (with web identity: does the role's trust allow this ServiceAccount and token audience?): {}",
+                DisplayErrorContext(&error)
+            ),
+        ),
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
             let code = service.err().code();
@@ -378,6 +391,48 @@ where
     )
 }
 
+/// When `error` is the credentials chain failing (it then surfaces as a
+/// dispatch failure, since nothing was sent), the class of that failure:
+/// STS's own answer classified by its code and status like any provider
+/// answer (`AccessDenied`, `InvalidIdentityToken`, `ExpiredTokenException`
+/// need a human; a `5xx` or an unreachable STS is transient), a missing or
+/// misconfigured identity is [`ErrorKind::AccessDenied`], a timeout is
+/// transient. `None` when the failure is not about credentials.
+fn credentials_failure(error: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
+    use aws_credential_types::provider::error::CredentialsError;
+    use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
+    type StsError =
+        SdkError<AssumeRoleWithWebIdentityError, aws_sdk_sts::config::http::HttpResponse>;
+
+    let mut credentials = None;
+    let mut next = Some(error);
+    while let Some(current) = next {
+        if credentials.is_none() {
+            credentials = current.downcast_ref::<CredentialsError>();
+        }
+        if let Some(sts) = current.downcast_ref::<StsError>() {
+            return Some(match sts {
+                SdkError::ServiceError(service) => {
+                    match classify(service.err().code(), Some(service.raw().status().as_u16())) {
+                        // STS's own refusals of the token or the role.
+                        ErrorKind::Other | ErrorKind::Refused | ErrorKind::BucketNotFound => {
+                            ErrorKind::AccessDenied
+                        }
+                        kind => kind,
+                    }
+                }
+                SdkError::DispatchFailure(failure) if failure.is_user() => ErrorKind::AccessDenied,
+                _ => ErrorKind::Transient,
+            });
+        }
+        next = current.source();
+    }
+    credentials.map(|failure| match failure {
+        CredentialsError::ProviderTimedOut(_) => ErrorKind::Transient,
+        _ => ErrorKind::AccessDenied,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,6 +452,73 @@ mod tests {
         };
         let sdk = to_sdk(&config).unwrap();
         assert_eq!(from_sdk(sdk.cors_rules()), config);
+    }
+
+    /// An S3 call that failed before sending because the credentials
+    /// chain failed with `failure` (as the SDK reports it).
+    fn without_identity(
+        failure: aws_credential_types::provider::error::CredentialsError,
+    ) -> BackendError {
+        use aws_sdk_s3::error::ConnectorError;
+        use aws_sdk_s3::operation::get_bucket_cors::GetBucketCorsError;
+        let error: SdkError<GetBucketCorsError, aws_sdk_s3::config::http::HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::other(Box::new(failure), None));
+        let target = Target {
+            provider: "s3",
+            bucket: "b".into(),
+        };
+        map_error(&target, "GetBucketCors", error)
+    }
+
+    /// STS answering `status` with `code`, wrapped as the web identity
+    /// provider wraps it.
+    fn sts_answer(status: u16, code: &str) -> BackendError {
+        use aws_credential_types::provider::error::CredentialsError;
+        use aws_sdk_sts::error::ErrorMetadata;
+        use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
+        let err = AssumeRoleWithWebIdentityError::generic(
+            ErrorMetadata::builder()
+                .code(code)
+                .message("refused by STS")
+                .build(),
+        );
+        let response = aws_sdk_sts::config::http::HttpResponse::new(
+            status.try_into().unwrap(),
+            SdkBody::empty(),
+        );
+        without_identity(CredentialsError::provider_error(SdkError::service_error(
+            err, response,
+        )))
+    }
+
+    #[test]
+    fn sts_refusals_need_a_human_and_say_why() {
+        for (status, code) in [
+            (403, "AccessDenied"),
+            (400, "InvalidIdentityToken"),
+            (400, "ExpiredTokenException"),
+        ] {
+            let error = sts_answer(status, code);
+            assert_eq!(error.kind, ErrorKind::AccessDenied, "{code}: {error}");
+            assert!(error.to_string().contains(code), "{error}");
+        }
+        let busy = sts_answer(503, "ServiceUnavailable");
+        assert_eq!(busy.kind, ErrorKind::Transient, "{busy}");
+    }
+
+    #[test]
+    fn an_unreachable_sts_is_transient_and_no_identity_is_denied() {
+        use aws_credential_types::provider::error::CredentialsError;
+        use aws_sdk_sts::error::ConnectorError;
+        use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
+        let unreachable: SdkError<
+            AssumeRoleWithWebIdentityError,
+            aws_sdk_sts::config::http::HttpResponse,
+        > = SdkError::dispatch_failure(ConnectorError::io("connection refused".into()));
+        let error = without_identity(CredentialsError::provider_error(unreachable));
+        assert_eq!(error.kind, ErrorKind::Transient, "{error}");
+        let none = without_identity(CredentialsError::not_loaded("no providers in chain"));
+        assert_eq!(none.kind, ErrorKind::AccessDenied, "{none}");
     }
 
     #[test]

@@ -14,4 +14,5 @@ pub mod garage;
 pub mod pod;
 pub mod proxy;
 pub mod scratch;
+pub mod sts;
 pub mod tools;

@@ -9,6 +9,14 @@
 //! ServiceAccount: a token from the TokenRequest API in a kubeconfig of its
 //! own. The process then has exactly the rights the chart's RBAC grants.
 //!
+//! A projected `serviceAccountToken` volume (what IRSA's web identity
+//! reads) is played too: a TokenRequest token with the source's
+//! `audience` and `expirationSeconds`, written to a file under a local
+//! directory that stands for the container's `mountPath`; an environment
+//! value pointing under that mount path is rewritten to point there. The
+//! token is written once (a kubelet refreshes it at 80% of its lifetime:
+//! a test runs for far less than the 600 s minimum).
+//!
 //! The tests use it through `support::cluster::Operator`; the `local-pod`
 //! binary of this crate does the same for `scripts/demo.sh` and
 //! `scripts/bench.sh`. All API access goes through `kubectl` with the
@@ -37,6 +45,9 @@ pub struct LocalPod {
     pub env: Vec<(String, String)>,
     /// A kubeconfig holding a token of the pod's ServiceAccount.
     pub kubeconfig: PathBuf,
+    /// The container's projected-token mounts: (`mountPath`, the local
+    /// directory standing for it).
+    pub mounts: Vec<(String, PathBuf)>,
 }
 
 impl std::fmt::Debug for LocalPod {
@@ -132,6 +143,12 @@ impl LocalPod {
             };
             env.push((name, value));
         }
+        let mounts = project_tokens(&kubectl, pod, container, account, namespace, pod_name, dir)?;
+        for (_, value) in &mut env {
+            if let Some(local) = local_path(value, &mounts) {
+                *value = local;
+            }
+        }
         let args = container["args"]
             .as_array()
             .into_iter()
@@ -156,6 +173,7 @@ impl LocalPod {
             args,
             env,
             kubeconfig,
+            mounts,
         })
     }
 
@@ -184,6 +202,105 @@ impl LocalPod {
     }
 }
 
+/// Plays the pod's projected `serviceAccountToken` volumes that `container`
+/// mounts: each source's token requested with its audience and lifetime
+/// and written under `dir/<pod>-<volume>/`; returns (`mountPath`, that
+/// directory) per mount. Other volumes (`emptyDir`) need no playing; a
+/// projected volume with another kind of source is refused, not faked.
+fn project_tokens(
+    kubectl: &dyn Fn(&[&str]) -> Result<String, ControlPlaneError>,
+    pod: &Value,
+    container: &Value,
+    account: &str,
+    namespace: &str,
+    pod_name: &str,
+    dir: &Path,
+) -> Result<Vec<(String, PathBuf)>, ControlPlaneError> {
+    let mut mounts = Vec::new();
+    for mount in container["volumeMounts"].as_array().into_iter().flatten() {
+        let volume_name = mount["name"].as_str().unwrap_or_default();
+        let mount_path = mount["mountPath"].as_str().unwrap_or_default();
+        let Some(volume) = pod["volumes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["name"] == volume_name)
+        else {
+            return Err(err(format!(
+                "volumeMount {volume_name}: the pod has no such volume"
+            )));
+        };
+        let Some(sources) = volume
+            .pointer("/projected/sources")
+            .and_then(Value::as_array)
+        else {
+            continue;
+        };
+        let local = dir.join(format!("{pod_name}-{volume_name}"));
+        std::fs::create_dir_all(&local)
+            .map_err(|e| err(format!("creating {}: {e}", local.display())))?;
+        for source in sources {
+            let Some(token) = source.get("serviceAccountToken") else {
+                return Err(err(format!(
+                    "volume {volume_name}: only serviceAccountToken sources are played here"
+                )));
+            };
+            let path = token["path"].as_str().unwrap_or_default();
+            if path.is_empty() || path.starts_with('/') || path.contains("..") {
+                return Err(err(format!(
+                    "volume {volume_name}: serviceAccountToken.path `{path}` must be relative"
+                )));
+            }
+            // The API server's default when the source names none.
+            let seconds = token["expirationSeconds"].as_u64().unwrap_or(3600);
+            let duration = format!("--duration={seconds}s");
+            let mut args = vec!["create", "token", account, "-n", namespace, &duration];
+            let audience;
+            if let Some(a) = token["audience"].as_str() {
+                audience = format!("--audience={a}");
+                args.push(&audience);
+            }
+            let value = kubectl(&args)?;
+            let file = local.join(path);
+            write_private(&file, value.trim())?;
+        }
+        mounts.push((mount_path.trim_end_matches('/').to_string(), local));
+    }
+    Ok(mounts)
+}
+
+/// `value` rewritten to the local directory of the mount it points under.
+fn local_path(value: &str, mounts: &[(String, PathBuf)]) -> Option<String> {
+    mounts.iter().find_map(|(mount_path, local)| {
+        let rest = value.strip_prefix(mount_path.as_str())?;
+        let rest = if rest.is_empty() {
+            ""
+        } else {
+            rest.strip_prefix('/')?
+        };
+        Some(local.join(rest).display().to_string())
+    })
+}
+
+/// Writes a token readable by its owner only, as the kubelet does.
+fn write_private(file: &Path, text: &str) -> Result<(), ControlPlaneError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| err(format!("creating {}: {e}", parent.display())))?;
+    }
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(file)
+        .map_err(|e| err(format!("writing {}: {e}", file.display())))?;
+    out.write_all(text.as_bytes())
+        .map_err(|e| err(format!("writing {}: {e}", file.display())))
+}
+
 /// Kubernetes' `$(VAR)` expansion, with the variables defined so far.
 fn expand(text: &str, env: &[(String, String)]) -> String {
     let mut out = text.to_string();
@@ -198,7 +315,32 @@ pub const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 #[cfg(test)]
 mod tests {
-    use super::expand;
+    use super::{expand, local_path};
+    use std::path::PathBuf;
+
+    #[test]
+    fn only_values_under_a_mount_are_rewritten() {
+        let mounts = vec![(
+            "/var/run/secrets/eks.amazonaws.com/serviceaccount".to_string(),
+            PathBuf::from("/tmp/pod-aws-iam-token"),
+        )];
+        assert_eq!(
+            local_path(
+                "/var/run/secrets/eks.amazonaws.com/serviceaccount/token",
+                &mounts
+            )
+            .as_deref(),
+            Some("/tmp/pod-aws-iam-token/token")
+        );
+        assert_eq!(
+            local_path(
+                "/var/run/secrets/eks.amazonaws.com/serviceaccountX",
+                &mounts
+            ),
+            None
+        );
+        assert_eq!(local_path("arn:aws:iam::1:role/r", &mounts), None);
+    }
 
     #[test]
     fn expansion_uses_defined_variables_only() {

@@ -97,6 +97,20 @@ impl Cluster {
         cluster
     }
 
+    /// `helm upgrade` of the release with its values so far and
+    /// `helm_args` on top (a changed value, as an installer would make it).
+    /// A running [`Operator`] keeps its old pod; start a new one, as a
+    /// rollout would.
+    pub fn upgrade(&self, helm_args: &[&str]) {
+        let chart = workspace_root().join("charts/bucketcors");
+        let mut args = vec!["upgrade", RELEASE, chart.to_str().expect("a UTF-8 path")];
+        args.extend(["--namespace", RELEASE_NS, "--reuse-values"]);
+        args.extend(helm_args);
+        if let Err(e) = self.helm(&args) {
+            panic!("helm upgrade failed:\n{e}");
+        }
+    }
+
     /// `helm ARGS` against this cluster: its output, or its output and
     /// error when it failed.
     fn helm(&self, args: &[&str]) -> Result<String, String> {
