@@ -100,9 +100,6 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// Per-object failure counters.
     pub backoff: Backoff,
-    /// Publish to the edge on every resync, not only when the revision
-    /// changed (repairs edge records changed behind the operator's back).
-    pub republish_unchanged: bool,
     /// Resync interval of objects without `spec.resyncInterval`.
     pub default_resync: Duration,
     /// The installer's tenancy policy, checked before anything is sent.
@@ -139,7 +136,6 @@ impl Context {
             publisher,
             metrics,
             backoff: Backoff::new(Duration::from_secs(5), Duration::from_secs(300)),
-            republish_unchanged: false,
             default_resync: crate::crd::DEFAULT_RESYNC,
             tenancy: Tenancy::unrestricted(),
         }

@@ -5,8 +5,9 @@
 //! else goes to [`apply`]. `apply` checks the spec before it touches
 //! anything (an invalid spec never reaches the backend), resolves the
 //! credentials, runs the shared reconcile core against the bucket (plan,
-//! then execute: validate, read, compare, write, verify, publish), withdraws
-//! an edge record the spec no longer wants, and records the outcome as
+//! then execute: validate, read, compare, write, verify, publish, withdraw
+//! the edge routes the status remembers and the spec no longer names), and
+//! records the outcome as
 //! conditions and Events. What those say is decided by the pure functions of
 //! [`super::report`]; this file only runs the steps and the side effects.
 //! [`error_policy`] turns a failure into the next wake-up: never for
@@ -117,15 +118,15 @@ async fn apply(
         Ok(b) => b,
         Err(error) => return fail(&obj, ctx, api, error, None).await,
     };
-    let mut desired = match obj.spec.desired() {
-        Ok(desired) => {
-            desired.with_history(old.applied_revision.clone(), old.edge_revision.clone())
-        }
+    // The status remembers the routes published: those the spec no longer
+    // names are withdrawn by the core.
+    let desired = match obj.spec.desired() {
+        Ok(desired) => desired.with_history(
+            old.applied_revision.clone(),
+            old.published_routes(&obj.spec),
+        ),
         Err(error) => return fail(&obj, ctx, api, error.into(), None).await,
     };
-    if ctx.republish_unchanged {
-        desired.last_edge_revision = None;
-    }
     let mut reconciler = Reconciler::new(backend.as_ref());
     if let Some(publisher) = ctx.publisher.as_deref() {
         reconciler = reconciler.with_publisher(publisher);
@@ -160,28 +161,7 @@ async fn apply(
     }
     tracing::info!(object = %key, bucket = %outcome.target, revision = %outcome.revision, change = outcome.change.as_str(), "bucket in sync");
 
-    // Edge publishing turned off after an earlier generation published.
-    let withdraw = outcome.edge == EdgeResult::Disabled && old.edge_revision.is_some();
-    let withdrawn = match withdraw {
-        false => false,
-        true => match withdraw_edge(&obj, ctx).await {
-            Ok(withdrawn) => withdrawn,
-            Err(error) => {
-                if let Some(note) = report::bucket_note(&outcome, rule_count) {
-                    ctx.events.note(&obj, &note).await;
-                }
-                let partial = report::edge_failed(
-                    &outcome.target,
-                    &outcome.revision,
-                    &error,
-                    &old,
-                    rule_count,
-                );
-                return fail(&obj, ctx, api, error, Some(partial)).await;
-            }
-        },
-    };
-    let Some((result, notes)) = report::succeeded(&outcome, withdrawn, rule_count) else {
+    let Some((result, notes)) = report::succeeded(&outcome, rule_count) else {
         // Refused above already; kept so that no outcome goes unhandled.
         return fail(&obj, ctx, api, Error::EdgeNotConfigured, None).await;
     };
@@ -205,22 +185,6 @@ async fn backend_for(obj: &BucketCors, ctx: &Context) -> Result<Arc<dyn Backend>
     ctx.tenancy.check_endpoint(&obj.spec.backend.settings())?;
     let connector = ctx.credentials.connector_for(obj).await?;
     Ok(obj.spec.backend.connect(&connector).await?)
-}
-
-/// Removes the edge record of `obj` (the spec turned edge publishing off);
-/// true when there was a publisher and a route to remove.
-async fn withdraw_edge(obj: &BucketCors, ctx: &Context) -> Result<bool, Error> {
-    let (Some(publisher), Some(target)) = (ctx.publisher.as_ref(), obj.spec.edge_target()?) else {
-        return Ok(false);
-    };
-    publisher
-        .unpublish(&target)
-        .await
-        .map_err(|e| Error::Edge {
-            message: e.to_string(),
-            transient: e.transient,
-        })?;
-    Ok(true)
 }
 
 /// Records a failed reconciliation (status and a Warning Event) and returns
@@ -261,25 +225,24 @@ async fn cleanup(obj: Arc<BucketCors>, ctx: &Context) -> Result<Action, Error> {
         ctx.backoff.reset(&key);
         return Ok(Action::await_change());
     }
-    let published = obj
+    // The routes this object published, as its status remembers them.
+    let routes: Vec<_> = obj
         .status
         .as_ref()
-        .and_then(|s| s.edge_revision.as_ref())
-        .is_some();
-    let edge = if published {
-        obj.spec.edge_target().map_err(Error::from)
-    } else {
-        Ok(None)
-    };
-    let result = match (backend_for(&obj, ctx).await, edge) {
-        (Err(error), _) | (_, Err(error)) => Err(error),
-        (Ok(backend), Ok(edge)) => {
+        .map(|s| s.published_routes(&obj.spec))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| p.route)
+        .collect();
+    let result = match backend_for(&obj, ctx).await {
+        Err(error) => Err(error),
+        Ok(backend) => {
             let mut reconciler = Reconciler::new(backend.as_ref());
             if let Some(publisher) = ctx.publisher.as_deref() {
                 reconciler = reconciler.with_publisher(publisher);
             }
             reconciler
-                .remove(DeletionPolicy::Delete, edge.as_ref())
+                .remove(DeletionPolicy::Delete, &routes)
                 .await
                 .map(|_| ())
                 .map_err(Error::from)

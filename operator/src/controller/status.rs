@@ -12,7 +12,7 @@
 //! conditions list is a map keyed by `type` in the schema, so apply merges it
 //! condition by condition.
 
-use crate::crd::{BucketCors, BucketCorsStatus};
+use crate::crd::{BucketCors, BucketCorsStatus, EdgeRouteStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
@@ -73,8 +73,10 @@ pub mod reason {
     pub const DRIFT_REPAIRED: &str = "DriftRepaired";
     /// Event: the edge now serves a new revision.
     pub const EDGE_PUBLISHED: &str = "EdgePublished";
-    /// Event: the edge record was removed (edge publishing turned off).
+    /// Event: edge routes the spec no longer names were withdrawn.
     pub const EDGE_UNPUBLISHED: &str = "EdgeUnpublished";
+    /// Event: an edge record changed or removed at the edge was put back.
+    pub const EDGE_DRIFT_REPAIRED: &str = "EdgeDriftRepaired";
     /// Event: deletion left the bucket's configuration (deletionPolicy Retain).
     pub const RETAINED: &str = "Retained";
     /// Event: deletion removed the bucket's configuration.
@@ -126,6 +128,9 @@ pub struct Outcome {
     pub applied_revision: Option<String>,
     /// Revision now at the edge; `None` when nothing is published.
     pub edge_revision: Option<String>,
+    /// The routes now published (carried over from the old status when the
+    /// edge step did not run or failed).
+    pub edge_routes: Vec<EdgeRouteStatus>,
     /// Set when the bucket was read and found (or made) in sync.
     pub synced: bool,
     /// Number of rules in the spec.
@@ -175,6 +180,7 @@ pub fn build(obj: &BucketCors, outcome: &Outcome, now: Timestamp) -> BucketCorsS
         ],
         applied_revision: outcome.applied_revision.clone(),
         edge_revision: outcome.edge_revision.clone(),
+        edge_routes: outcome.edge_routes.clone(),
         last_sync_time: if outcome.synced {
             Some(now.to_string())
         } else {
@@ -224,6 +230,7 @@ mod tests {
             edge,
             applied_revision: Some("sha256:a".into()),
             edge_revision: None,
+            edge_routes: Vec::new(),
             synced: true,
             rule_count: 1,
         }
