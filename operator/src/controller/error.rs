@@ -45,6 +45,8 @@ pub mod reason {
     /// An edge host the namespace may not claim (chart value
     /// `tenancy.edgeHosts`).
     pub const EDGE_HOST_NOT_ALLOWED: &str = "EdgeHostNotAllowed";
+    /// Another, older `BucketCors` owns the bucket or an edge route.
+    pub const CONFLICT: &str = "Conflict";
 }
 
 /// A failed reconciliation.
@@ -103,6 +105,16 @@ pub enum Error {
     /// The installer's tenancy policy refuses the object; nothing was sent.
     #[error(transparent)]
     NotPermitted(#[from] Refusal),
+    /// Another `BucketCors` owns what this one claims; nothing was sent.
+    #[error(
+        "{what} belongs to BucketCors `{owner}`: nothing is written for this object while that one exists; point this object elsewhere, or delete `{owner}` to hand it over"
+    )]
+    Conflict {
+        /// The owner, `namespace/name`.
+        owner: String,
+        /// What both claim.
+        what: String,
+    },
 }
 
 /// How the controller waits after a failure ([`Error::retry`]).
@@ -136,6 +148,7 @@ impl Error {
             Error::Edge { .. } => core_reason::EDGE_PUBLISH_FAILED,
             Error::Kube(_) => reason::KUBERNETES_API_ERROR,
             Error::Finalizer(_) => reason::FINALIZER_ERROR,
+            Error::Conflict { .. } => reason::CONFLICT,
             Error::NotPermitted(refusal) => match refusal {
                 Refusal::DefaultCredentials { .. } => reason::DEFAULT_CREDENTIALS_NOT_ALLOWED,
                 Refusal::Endpoint { .. } => reason::ENDPOINT_NOT_ALLOWED,
@@ -172,6 +185,8 @@ impl Error {
             | Error::SecretNotFound { .. }
             | Error::SecretInvalid { .. }
             | Error::EdgeNotConfigured
+            // Tried again at the resync interval: the owner may go.
+            | Error::Conflict { .. }
             // Only the spec or the installer's values (a restart) change it.
             | Error::NotPermitted(_) => true,
             Error::Backend(e) => !ErrorClass::from(e.kind).is_retryable(),

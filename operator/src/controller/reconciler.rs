@@ -16,16 +16,17 @@
 
 use super::Context;
 use super::error::{Error, Retry};
+use super::owner;
 use super::report;
 use super::status::{self, Outcome, reason};
 use crate::crd::{BucketCors, DeletionPolicy, FINALIZER};
-use bucketcors_sync::backend::Backend;
+use bucketcors_sync::backend::{Backend, BucketKey};
 use bucketcors_sync::reconcile::{Change, EdgeResult, ReconcileError, Reconciler};
 use k8s_openapi::jiff::Timestamp;
-use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::{Resource, ResourceExt};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -114,6 +115,15 @@ async fn apply(
         return fail(&obj, ctx, api, refusal.into(), None).await;
     }
 
+    // One owner per bucket and edge route: a later claimant sends nothing.
+    if let Some(conflict) = conflict_of(&obj, ctx) {
+        let error = Error::Conflict {
+            owner: conflict.owner,
+            what: conflict.what,
+        };
+        return fail(&obj, ctx, api, error, None).await;
+    }
+
     let backend = match backend_for(&obj, ctx).await {
         Ok(b) => b,
         Err(error) => return fail(&obj, ctx, api, error, None).await,
@@ -173,6 +183,36 @@ async fn apply(
     Ok(Action::requeue(resync))
 }
 
+/// What `obj` claims: its bucket, canonical, and its edge routes when the
+/// edge is on.
+fn claim_of(obj: &BucketCors) -> owner::Claim {
+    let routes = obj
+        .spec
+        .desired()
+        .ok()
+        .and_then(|d| d.edge)
+        .and_then(|edge| edge.routes().ok())
+        .unwrap_or_default();
+    owner::Claim {
+        object: key(obj),
+        created: obj
+            .meta()
+            .creation_timestamp
+            .as_ref()
+            .map(|t| t.0.to_string()),
+        bucket: BucketKey::of(&obj.spec.backend.settings(), &obj.spec.backend.bucket).ok(),
+        routes,
+    }
+}
+
+/// The older object in the controller's cache that owns something `obj`
+/// claims, if any.
+fn conflict_of(obj: &BucketCors, ctx: &Context) -> Option<owner::Conflict> {
+    let store = ctx.claims.get()?;
+    let all: Vec<owner::Claim> = store.state().iter().map(|o| claim_of(o)).collect();
+    owner::conflict(&claim_of(obj), &all)
+}
+
 /// The backend of `obj`, with the credentials its Secret holds. The
 /// tenancy policy is checked first (default credentials for this
 /// namespace, the endpoint), so a refused object reads no Secret and signs
@@ -215,6 +255,23 @@ async fn cleanup(obj: Arc<BucketCors>, ctx: &Context) -> Result<Action, Error> {
     let key = key(&obj);
     let provider = obj.spec.backend.provider.as_str();
     let bucket = &obj.spec.backend.bucket;
+    if let Some(conflict) = conflict_of(&obj, ctx) {
+        // Not the owner: the bucket and the routes are someone else's.
+        tracing::info!(object = %key, owner = %conflict.owner, "not the owner: leaving the bucket and the edge alone");
+        ctx.events
+            .normal(
+                &obj,
+                super::error::reason::CONFLICT,
+                "Delete",
+                format!(
+                    "{} belongs to BucketCors `{}`: left as it is",
+                    conflict.what, conflict.owner
+                ),
+            )
+            .await;
+        ctx.backoff.reset(&key);
+        return Ok(Action::await_change());
+    }
     if obj.spec.deletion_policy == DeletionPolicy::Retain {
         // Retain touches neither the bucket nor the edge, so it needs no
         // credentials and cannot get stuck on a deleted Secret.
