@@ -64,7 +64,7 @@ pub const DEFAULT_RESYNC: Duration = Duration::from_secs(5 * 60);
     status = "BucketCorsStatus",
     printcolumn = r#"{"name":"Provider","type":"string","jsonPath":".spec.backend.provider","description":"oss or s3"}"#,
     printcolumn = r#"{"name":"Bucket","type":"string","jsonPath":".spec.backend.bucket","description":"The bucket whose CORS configuration this resource owns"}"#,
-    printcolumn = r#"{"name":"Rules","type":"integer","jsonPath":".status.ruleCount","description":"Number of rules applied to the bucket"}"#,
+    printcolumn = r#"{"name":"Rules","type":"integer","jsonPath":".status.ruleCount","description":"Number of rules in force at the bucket (the last rules applied and verified)"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status","description":"The bucket holds the rules (and the edge serves them when enabled)"}"#,
     printcolumn = r#"{"name":"Edge","type":"string","jsonPath":".status.conditions[?(@.type==\"EdgePublished\")].reason","description":"Edge publication state"}"#,
     printcolumn = r#"{"name":"Revision","type":"string","priority":1,"jsonPath":".status.appliedRevision","description":"Revision (content hash) of the rules the bucket holds; shown by kubectl get -o wide"}"#,
@@ -277,7 +277,8 @@ pub struct BucketCorsStatus {
     /// When the bucket was last read and found in sync (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<String>,
-    /// Number of rules applied (shown by `kubectl get`).
+    /// Number of rules in force at the bucket: those of `appliedRevision`
+    /// (shown by `kubectl get`; a failed edit leaves it as it was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_count: Option<i64>,
     /// Generation the status describes.

@@ -147,7 +147,6 @@ async fn apply(
         Ok(plan) => plan,
         Err(error) => return fail(&obj, ctx, api, Error::Reconcile(error), None).await,
     };
-    let started = Instant::now();
     let outcome = match reconciler.execute(&plan, &desired).await {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -160,8 +159,11 @@ async fn apply(
             return fail(&obj, ctx, api, error, partial).await;
         }
     };
-    if matches!(outcome.edge, EdgeResult::Published { .. }) {
-        ctx.metrics.edge_published(started.elapsed());
+    // The publish alone, timed by the core; only when it wrote.
+    if let EdgeResult::Published(sync) = &outcome.edge
+        && !sync.written.is_empty()
+    {
+        ctx.metrics.edge_published(sync.took);
     }
     if outcome.change == Change::DriftRepaired {
         ctx.metrics.drift_repaired();

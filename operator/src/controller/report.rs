@@ -265,6 +265,7 @@ mod tests {
                 .collect(),
             written: written.iter().map(|h| route(h)).collect(),
             repaired: repaired.iter().map(|h| route(h)).collect(),
+            took: std::time::Duration::ZERO,
         })
     }
 

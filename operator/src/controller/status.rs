@@ -133,7 +133,8 @@ pub struct Outcome {
     pub edge_routes: Vec<EdgeRouteStatus>,
     /// Set when the bucket was read and found (or made) in sync.
     pub synced: bool,
-    /// Number of rules in the spec.
+    /// Number of rules the bucket holds when [`Outcome::synced`] (the
+    /// spec's, just applied); ignored otherwise, the old count staying.
     pub rule_count: usize,
 }
 
@@ -186,7 +187,13 @@ pub fn build(obj: &BucketCors, outcome: &Outcome, now: Timestamp) -> BucketCorsS
         } else {
             old.last_sync_time
         },
-        rule_count: Some(outcome.rule_count as i64),
+        // The rules in force: the bucket's, so only a reconcile that found
+        // (or made) the bucket in sync changes the count.
+        rule_count: if outcome.synced {
+            Some(outcome.rule_count as i64)
+        } else {
+            old.rule_count
+        },
         observed_generation: generation,
     }
 }
@@ -281,6 +288,30 @@ mod tests {
                     .all(|c| c.observed_generation == Some(3))
             );
         }
+    }
+
+    /// The Rules column shows the rules in force: a failed reconcile (an
+    /// edit the bucket refused) leaves the count of the rules applied.
+    #[test]
+    fn the_rule_count_is_the_buckets() {
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut ok = outcome(
+            Verdict::ok(reason::SYNCED, "m"),
+            Verdict::ok(reason::DISABLED, "m"),
+        );
+        ok.rule_count = 2;
+        let applied = build(&object(None), &ok, t0);
+        assert_eq!(applied.rule_count, Some(2));
+        let mut refused = outcome(
+            Verdict::failed("BackendRefused", "m"),
+            Verdict::ok(reason::DISABLED, "m"),
+        );
+        refused.synced = false;
+        refused.rule_count = 5;
+        assert_eq!(
+            build(&object(Some(applied)), &refused, t0).rule_count,
+            Some(2)
+        );
     }
 
     /// lastTransitionTime moves only when a condition's status changes.

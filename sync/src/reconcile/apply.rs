@@ -170,11 +170,13 @@ impl<'a> Reconciler<'a> {
         let (result, wanted) = match &desired.edge {
             None => (EdgeResult::Disabled, Vec::new()),
             Some(edge) => {
+                let started = std::time::Instant::now();
                 let published = publisher
                     .publish(edge, &plan.rules)
                     .await
                     .map_err(edge_error)?;
-                let sync = edge_sync(published, &desired.published, plan.revision());
+                let mut sync = edge_sync(published, &desired.published, plan.revision());
+                sync.took = started.elapsed();
                 if !sync.written.is_empty() {
                     tracing::info!(bucket = %plan.target.bucket, written = ?sync.written, repaired = ?sync.repaired, revision = %sync.revision, "published to the edge");
                 }
@@ -215,6 +217,7 @@ fn edge_sync(published: Published, before: &[PublishedRoute], revision: &str) ->
         routes: published.routes,
         written: published.written,
         repaired,
+        took: std::time::Duration::ZERO,
     }
 }
 

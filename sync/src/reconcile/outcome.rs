@@ -70,6 +70,9 @@ pub struct EdgeSync {
     /// their record had been changed or removed at the edge and was put
     /// back.
     pub repaired: Vec<Route>,
+    /// How long the publish took (reads, writes and read-backs at the edge
+    /// API, nothing else): `edge_publish_duration_seconds`.
+    pub took: std::time::Duration,
 }
 
 impl EdgeResult {
