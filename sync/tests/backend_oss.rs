@@ -664,16 +664,13 @@ impl bucketcors_sync::edge::Publisher for Recording {
         &self,
         _target: &bucketcors_sync::edge::EdgeTarget,
         rules: &bucketcors_engine::ruleset::RuleSet,
-    ) -> Result<bucketcors_sync::edge::Published, bucketcors_sync::edge::PublishError> {
+    ) -> Result<String, bucketcors_sync::edge::PublishError> {
         self.0.lock().unwrap().push(rules.clone());
-        Ok(bucketcors_sync::edge::Published {
-            routes: Vec::new(),
-            written: Vec::new(),
-        })
+        Ok(rules.revision.clone())
     }
-    async fn withdraw(
+    async fn unpublish(
         &self,
-        _routes: &[bucketcors_sync::edge::Route],
+        _target: &bucketcors_sync::edge::EdgeTarget,
     ) -> Result<(), bucketcors_sync::edge::PublishError> {
         Ok(())
     }
@@ -717,8 +714,12 @@ async fn the_plans_rule_set_is_written_and_published() {
     );
     let outcome = reconciler.execute(&plan, &desired).await.unwrap();
     assert_eq!(outcome.revision, expected.revision);
-    assert_eq!(outcome.edge.revision(), Some(expected.revision.as_str()));
-    assert!(matches!(outcome.edge, EdgeResult::Published(_)));
+    assert_eq!(
+        outcome.edge,
+        EdgeResult::Published {
+            revision: expected.revision.clone()
+        }
+    );
     assert_eq!(
         *publisher.0.lock().unwrap(),
         std::slice::from_ref(&expected)

@@ -2,13 +2,13 @@
 
 use super::{DeletionPolicy, Operation, ReconcileError, Reconciler, Removal};
 use crate::backend::ErrorKind;
-use crate::edge::Route;
+use crate::edge::EdgeTarget;
 
 /// Shortcut for `DeletionPolicy: Delete` without an edge record: removes
 /// `backend`'s CORS configuration.
 pub async fn remove(backend: &dyn crate::backend::Backend) -> Result<Removal, ReconcileError> {
     Reconciler::new(backend)
-        .remove(DeletionPolicy::Delete, &[])
+        .remove(DeletionPolicy::Delete, None)
         .await
 }
 
@@ -17,14 +17,13 @@ impl Reconciler<'_> {
     ///
     /// - `Delete`: removes the bucket's CORS configuration (a bucket that no
     ///   longer exists counts as done, so a finalizer cannot get stuck on
-    ///   it), then withdraws the edge `routes` (the ones published) when a
-    ///   publisher is set.
+    ///   it), then the edge record when `edge` is given and a publisher is set.
     /// - `Retain`: touches nothing, neither the bucket nor the edge: the
     ///   edge keeps answering as the bucket still would.
     pub async fn remove(
         &self,
         policy: DeletionPolicy,
-        routes: &[Route],
+        edge: Option<&EdgeTarget>,
     ) -> Result<Removal, ReconcileError> {
         let target = self.target().clone();
         match policy {
@@ -45,9 +44,9 @@ impl Reconciler<'_> {
                         });
                     }
                 }
-                if let (false, Some(publisher)) = (routes.is_empty(), self.publisher) {
+                if let (Some(edge), Some(publisher)) = (edge, self.publisher) {
                     publisher
-                        .withdraw(routes)
+                        .unpublish(edge)
                         .await
                         .map_err(|error| ReconcileError::Edge {
                             target: target.clone(),
