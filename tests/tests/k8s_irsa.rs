@@ -31,9 +31,9 @@ use bucketcors_testkit::garage::Garage;
 use bucketcors_testkit::pod::LocalPod;
 use bucketcors_testkit::sts::{StsRole, StsStandIn};
 use serde_json::Value;
-use support::cli;
 use support::cluster::{Cluster, Operator, RELEASE, RELEASE_NS};
 use support::manifest::BucketCorsManifest;
+use support::world::garage_bucket_rules;
 
 const TEAM: &str = "team-irsa";
 const BUCKET: &str = "irsa-site";
@@ -61,38 +61,7 @@ fn without_secret(name: &str, endpoint: &str, bucket: &str) -> String {
 /// The allowed origins of each rule Garage holds for `bucket` (read with
 /// Garage's own key by `bucketcors get`), or `None` when it holds none.
 fn bucket_origins(garage: &Garage, bucket: &str) -> Option<Vec<Vec<String>>> {
-    let key = garage.key();
-    let endpoint = garage.endpoint();
-    let run = cli::run(
-        &[
-            "get",
-            "--provider",
-            "s3",
-            "--bucket",
-            bucket,
-            "--endpoint",
-            &endpoint,
-            "--region",
-            garage.region(),
-            "--path-style",
-            "--to",
-            "s3-json",
-        ],
-        &[
-            ("AWS_ACCESS_KEY_ID", &key.access_key_id),
-            ("AWS_SECRET_ACCESS_KEY", &key.secret_access_key),
-        ],
-    );
-    if run.code != Some(0) {
-        let all = run.all();
-        assert!(
-            all.contains("NoSuchCORSConfiguration")
-                || all.to_lowercase().contains("no cors configuration"),
-            "`bucketcors get {bucket}` failed:\n{all}"
-        );
-        return None;
-    }
-    let rules: Value = serde_json::from_str(run.stdout.trim()).ok()?;
+    let rules = garage_bucket_rules(garage, bucket)?;
     Some(
         rules["CORSRules"]
             .as_array()?

@@ -89,45 +89,9 @@ impl World {
         cli::run(&args, &env)
     }
 
-    /// The bucket's rules as Garage holds them, in S3 JSON
-    /// (`bucketcors get`), or `None` when the bucket has no configuration.
+    /// The bucket's rules as Garage holds them ([`garage_bucket_rules`]).
     pub fn bucket_rules(&self, bucket: &str) -> Option<serde_json::Value> {
-        let env = self.env();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let endpoint = self.garage.endpoint();
-        let run = cli::run(
-            &[
-                "get",
-                "--provider",
-                "s3",
-                "--bucket",
-                bucket,
-                "--endpoint",
-                &endpoint,
-                "--region",
-                "garage",
-                "--path-style",
-                "--to",
-                "s3-json",
-            ],
-            &env,
-        );
-        if run.code == Some(0) {
-            let text = run.stdout.trim();
-            if text.is_empty() {
-                return None;
-            }
-            return Some(serde_json::from_str(text).unwrap_or_else(|e| {
-                panic!("`bucketcors get` printed no JSON ({e}):\n{}", run.all())
-            }));
-        }
-        let all = run.all();
-        assert!(
-            all.contains("NoSuchCORSConfiguration")
-                || all.to_lowercase().contains("no cors configuration"),
-            "`bucketcors get {bucket}` failed:\n{all}"
-        );
-        None
+        garage_bucket_rules(&self.garage, bucket)
     }
 
     /// The allowed origins of every rule Garage holds for `bucket`, in order.
@@ -326,4 +290,49 @@ pub fn s3_manifest(
 /// An `edge:` block.
 pub fn edge_block(host: &str, origin_url: &str) -> String {
     format!("  edge:\n    enabled: true\n    hosts: [{host}]\n    originUrl: {origin_url}\n")
+}
+
+/// `bucket`'s rules as `garage` holds them, in S3 JSON, read with Garage's
+/// own key by `bucketcors get`; `None` when the bucket has no configuration.
+pub fn garage_bucket_rules(garage: &Garage, bucket: &str) -> Option<serde_json::Value> {
+    let key = garage.key();
+    let endpoint = garage.endpoint();
+    let run = cli::run(
+        &[
+            "get",
+            "--provider",
+            "s3",
+            "--bucket",
+            bucket,
+            "--endpoint",
+            &endpoint,
+            "--region",
+            garage.region(),
+            "--path-style",
+            "--to",
+            "s3-json",
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", key.access_key_id.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", key.secret_access_key.as_str()),
+        ],
+    );
+    if run.code == Some(0) {
+        let text = run.stdout.trim();
+        if text.is_empty() {
+            return None;
+        }
+        return Some(
+            serde_json::from_str(text).unwrap_or_else(|e| {
+                panic!("`bucketcors get` printed no JSON ({e}):\n{}", run.all())
+            }),
+        );
+    }
+    let all = run.all();
+    assert!(
+        all.contains("NoSuchCORSConfiguration")
+            || all.to_lowercase().contains("no cors configuration"),
+        "`bucketcors get {bucket}` failed:\n{all}"
+    );
+    None
 }
