@@ -10,6 +10,18 @@
 //! their cleanup may yet remove the bucket's configuration, which a
 //! successor must not have written first. When the owner goes, the next
 //! claimant owns it on its next reconcile.
+//!
+//! Only an object that may hold what it claims takes part: one the
+//! installer's tenancy policy refuses, or one that has never applied its
+//! rules and is failing, claims nothing. Otherwise any namespace could
+//! squat another team's bucket or edge host by creating an object naming
+//! it first (refused, or with credentials that cannot write it), and the
+//! team that may use it would be locked out. An object that once applied
+//! keeps its claim while it fails, so a credential rotation on the owner
+//! does not hand its bucket to someone else; and an object that has
+//! applied outranks every one that has not, whatever their age, so a
+//! squatter whose credentials are fixed later cannot take over a bucket
+//! another object already holds.
 
 use bucketcors_sync::backend::BucketKey;
 use bucketcors_sync::edge::Route;
@@ -27,6 +39,13 @@ pub struct Claim {
     pub bucket: Option<BucketKey>,
     /// The edge routes (empty with the edge off).
     pub routes: Vec<Route>,
+    /// Whether the object may hold what it claims (see the module docs);
+    /// an object that may not is never an owner.
+    pub eligible: bool,
+    /// Whether the object has applied its rules at least once
+    /// (`status.appliedRevision`): such an object outranks every one that
+    /// has not.
+    pub established: bool,
 }
 
 /// What another object owns that `claim` also claims.
@@ -39,9 +58,11 @@ pub struct Conflict {
 }
 
 impl Claim {
-    /// The order of ownership: older first, then by name.
-    fn rank(&self) -> (bool, &str, &str) {
+    /// The order of ownership: established first, then older, then by
+    /// name.
+    fn rank(&self) -> (bool, bool, &str, &str) {
         (
+            !self.established,
             self.created.is_none(),
             self.created.as_deref().unwrap_or(""),
             &self.object,
@@ -52,7 +73,12 @@ impl Claim {
 /// The first thing `claim` claims that an older object in `all` (which may
 /// include `claim` itself) also claims; `None` when `claim` owns all of it.
 pub fn conflict(claim: &Claim, all: &[Claim]) -> Option<Conflict> {
-    let older = |other: &&Claim| other.object != claim.object && other.rank() < claim.rank();
+    // An ineligible claim ranks after every eligible one.
+    let older = |other: &&Claim| {
+        other.eligible
+            && other.object != claim.object
+            && (!claim.eligible || other.rank() < claim.rank())
+    };
     let mut rivals: Vec<&Claim> = all.iter().filter(older).collect();
     rivals.sort_by(|a, b| a.rank().cmp(&b.rank()));
     for rival in rivals {
@@ -95,7 +121,38 @@ mod tests {
             created: Some(created.into()),
             bucket: bucket(b),
             routes: hosts.iter().map(|h| Route::new(h, None).unwrap()).collect(),
+            eligible: true,
+            established: false,
         }
+    }
+
+    /// An older object that may not hold what it claims (refused by the
+    /// tenancy policy, or never applied and failing) is no owner: the
+    /// younger one that may owns.
+    #[test]
+    fn an_ineligible_claimant_owns_nothing() {
+        let squatter = Claim {
+            eligible: false,
+            ..claim("x/squat", "2026-01-01T00:00:00Z", "b", &["h.test"])
+        };
+        let team = claim("ok/site", "2026-01-02T00:00:00Z", "b", &["h.test"]);
+        let all = [squatter.clone(), team.clone()];
+        assert_eq!(conflict(&team, &all), None);
+        // The squatter is told who owns, so its deletion removes nothing.
+        assert_eq!(conflict(&squatter, &all).unwrap().owner, "ok/site");
+        // Once the team has applied, the older squatter, even when it
+        // becomes eligible (its credentials fixed), is told who owns.
+        let established = Claim {
+            established: true,
+            ..team
+        };
+        let fixed = Claim {
+            eligible: true,
+            ..squatter
+        };
+        let c = conflict(&fixed, &[fixed.clone(), established.clone()]).unwrap();
+        assert_eq!(c.owner, "ok/site");
+        assert_eq!(conflict(&established, &[fixed, established.clone()]), None);
     }
 
     /// The oldest claimant owns; a later one conflicts and is told who

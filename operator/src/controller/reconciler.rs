@@ -105,13 +105,10 @@ async fn apply(
         return fail(&obj, ctx, api, Error::EdgeNotConfigured, None).await;
     }
 
-    // The installer's edge hosts, before the bucket is written: a refused
-    // host must not leave a bucket written and an edge half-claimed.
-    if let Some(edge) = obj.spec.edge.as_ref().filter(|e| e.enabled)
-        && let Err(refusal) = ctx
-            .tenancy
-            .check_edge_hosts(&obj.namespace().unwrap_or_default(), &edge.hosts)
-    {
+    // The installer's tenancy policy, before anything else: a refused
+    // object reads no Secret, signs nothing, claims no bucket, and a
+    // refused host leaves no bucket written and no edge half-claimed.
+    if let Err(refusal) = check_tenancy(&obj, ctx) {
         return fail(&obj, ctx, api, refusal.into(), None).await;
     }
 
@@ -185,9 +182,43 @@ async fn apply(
     Ok(Action::requeue(resync))
 }
 
+/// The installer's tenancy policy applied to `obj`: the default
+/// credentials when it names no Secret, the endpoint, the edge hosts when
+/// the edge is on.
+fn check_tenancy(obj: &BucketCors, ctx: &Context) -> Result<(), bucketcors_sync::tenancy::Refusal> {
+    let hosts: &[String] = obj
+        .spec
+        .edge
+        .as_ref()
+        .filter(|e| e.enabled)
+        .map_or(&[], |e| &e.hosts);
+    ctx.tenancy.check(
+        &obj.namespace().unwrap_or_default(),
+        obj.spec.backend.credentials_secret_ref.is_none(),
+        &obj.spec.backend.settings(),
+        hosts,
+    )
+}
+
+/// Whether `obj` has failed: `Ready=False` for any reason but a conflict
+/// (a conflict says nothing about whether it could write).
+fn has_failed(obj: &BucketCors) -> bool {
+    obj.status.as_ref().is_some_and(|status| {
+        status.conditions.iter().any(|c| {
+            c.type_ == super::status::types::READY
+                && c.status == "False"
+                && c.reason != super::error::reason::CONFLICT
+        })
+    })
+}
+
 /// What `obj` claims: its bucket, canonical, and its edge routes when the
-/// edge is on.
-fn claim_of(obj: &BucketCors) -> owner::Claim {
+/// edge is on; and whether it may hold them (see [`owner`]).
+fn claim_of(obj: &BucketCors, ctx: &Context) -> owner::Claim {
+    let established = obj
+        .status
+        .as_ref()
+        .is_some_and(|s| s.applied_revision.is_some());
     let routes = obj
         .spec
         .desired()
@@ -204,6 +235,8 @@ fn claim_of(obj: &BucketCors) -> owner::Claim {
             .map(|t| t.0.to_string()),
         bucket: BucketKey::of(&obj.spec.backend.settings(), &obj.spec.backend.bucket).ok(),
         routes,
+        eligible: check_tenancy(obj, ctx).is_ok() && (established || !has_failed(obj)),
+        established,
     }
 }
 
@@ -211,20 +244,13 @@ fn claim_of(obj: &BucketCors) -> owner::Claim {
 /// claims, if any.
 fn conflict_of(obj: &BucketCors, ctx: &Context) -> Option<owner::Conflict> {
     let store = ctx.claims.get()?;
-    let all: Vec<owner::Claim> = store.state().iter().map(|o| claim_of(o)).collect();
-    owner::conflict(&claim_of(obj), &all)
+    let all: Vec<owner::Claim> = store.state().iter().map(|o| claim_of(o, ctx)).collect();
+    owner::conflict(&claim_of(obj, ctx), &all)
 }
 
-/// The backend of `obj`, with the credentials its Secret holds. The
-/// tenancy policy is checked first (default credentials for this
-/// namespace, the endpoint), so a refused object reads no Secret and signs
-/// nothing.
+/// The backend of `obj`, with the credentials its Secret holds (the
+/// reconcile has checked the tenancy policy already).
 async fn backend_for(obj: &BucketCors, ctx: &Context) -> Result<Arc<dyn Backend>, Error> {
-    if obj.spec.backend.credentials_secret_ref.is_none() {
-        ctx.tenancy
-            .check_default_credentials(&obj.namespace().unwrap_or_default())?;
-    }
-    ctx.tenancy.check_endpoint(&obj.spec.backend.settings())?;
     let connector = ctx.credentials.connector_for(obj).await?;
     Ok(obj.spec.backend.connect(&connector).await?)
 }
@@ -269,6 +295,22 @@ async fn cleanup(obj: Arc<BucketCors>, ctx: &Context) -> Result<Action, Error> {
                     "{} belongs to BucketCors `{}`: left as it is",
                     conflict.what, conflict.owner
                 ),
+            )
+            .await;
+        ctx.backoff.reset(&key);
+        return Ok(Action::await_change());
+    }
+    if let Err(refusal) = check_tenancy(&obj, ctx) {
+        // The policy refuses this object: it may not touch the bucket or
+        // the edge, so it removes nothing and its deletion is not held up.
+        let refusal = Error::from(refusal);
+        tracing::info!(object = %key, reason = refusal.reason(), "refused by the tenancy policy: leaving the bucket and the edge alone");
+        ctx.events
+            .normal(
+                &obj,
+                refusal.reason(),
+                "Delete",
+                format!("{refusal}; the bucket and the edge are left as they are"),
             )
             .await;
         ctx.backoff.reset(&key);
