@@ -15,6 +15,13 @@
 //! caching headers. Off, only answers the bucket marks cacheable for
 //! everyone are stored, since a bucket that says nothing may be private.
 //!
+//! `"owner"` (written only when set) names who published the record: the
+//! `namespace/name` of the `BucketCors` (the operator and `bucketcors
+//! apply` name an object the same way). The worker does not read it to
+//! answer; a publisher refuses to overwrite or delete a record another
+//! owner holds, so two objects (or two operators, or a CLI run) sharing one
+//! KV namespace cannot take each other's routes.
+//!
 //! Next to the route records, each host has one [`HostRoutes`] record
 //! (`routes:{host}`) listing which of its routes exist, so the worker never
 //! reads KV for a path prefix the host does not have.
@@ -57,6 +64,9 @@ pub struct EdgeRecord {
     /// the module docs). `false` unless set with
     /// [`EdgeRecord::with_cache_unmarked`].
     pub cache_unmarked: bool,
+    /// Who published the record (see the module docs); `None` for a record
+    /// written without one (by an older bucketcors).
+    pub owner: Option<String>,
 }
 
 /// Why a record or a route key was refused.
@@ -108,6 +118,8 @@ struct Wire {
     rule_set: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     cache_unmarked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
 }
 
 impl EdgeRecord {
@@ -122,6 +134,7 @@ impl EdgeRecord {
             dialect,
             rule_set,
             cache_unmarked: false,
+            owner: None,
         };
         record.check()?;
         Ok(record)
@@ -131,6 +144,12 @@ impl EdgeRecord {
     /// caching headers set to `on`.
     pub fn with_cache_unmarked(mut self, on: bool) -> EdgeRecord {
         self.cache_unmarked = on;
+        self
+    }
+
+    /// The record stamped with its publisher (see the module docs).
+    pub fn with_owner(mut self, owner: Option<String>) -> EdgeRecord {
+        self.owner = owner;
         self
     }
 
@@ -175,6 +194,7 @@ impl EdgeRecord {
             dialect: self.dialect,
             rule_set,
             cache_unmarked: self.cache_unmarked,
+            owner: self.owner.clone(),
         })
         .expect("a record always serializes")
     }
@@ -293,6 +313,23 @@ mod tests {
         assert!(matches!(
             EdgeRecord::from_json(
                 r#"{"format":1,"originUrl":"http://a","dialect":"s3","cacheUnmarked":"yes"}"#
+            ),
+            Err(EdgeRecordError::Json(_))
+        ));
+    }
+
+    /// The owner is written only when set, read back as written, and must
+    /// be a string.
+    #[test]
+    fn the_owner_round_trips() {
+        let record = EdgeRecord::new("http://127.0.0.1:3902", Dialect::S3, None).unwrap();
+        assert!(!record.to_json().contains("owner"));
+        let owned = record.with_owner(Some("team-a/site".into()));
+        assert!(owned.to_json().contains(r#""owner":"team-a/site""#));
+        assert_eq!(EdgeRecord::from_json(&owned.to_json()).unwrap(), owned);
+        assert!(matches!(
+            EdgeRecord::from_json(
+                r#"{"format":1,"originUrl":"http://a","dialect":"s3","owner":7}"#
             ),
             Err(EdgeRecordError::Json(_))
         ));

@@ -147,6 +147,10 @@ pub fn plain_record(value: &Json) -> Option<EdgeRecord> {
             None => false,
             Some(v) => v.as_bool()?,
         },
+        owner: match value.get("owner") {
+            None | Some(Json::Null) => None,
+            Some(v) => Some(v.as_str()?.to_owned()),
+        },
     })
 }
 

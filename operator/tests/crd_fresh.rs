@@ -49,7 +49,7 @@ fn crd_command_prints_the_generated_crd() {
     let printed = String::from_utf8(out.stdout).expect("UTF-8");
     assert_eq!(printed, crd_yaml());
     // It is a CRD a cluster would take: the right kind, group and version.
-    let doc: serde_yaml::Value = serde_yaml::from_str(&printed).expect("YAML");
+    let doc: serde_norway::Value = serde_norway::from_str(&printed).expect("YAML");
     assert_eq!(doc["kind"].as_str(), Some("CustomResourceDefinition"));
     assert_eq!(
         doc["metadata"]["name"].as_str(),

@@ -284,7 +284,7 @@ fn dockerfile_copies_the_binary_the_workspace_builds() {
     );
 
     // The image and the chart agree on the user and the port.
-    let values: serde_yaml::Value = serde_yaml::from_str(
+    let values: serde_norway::Value = serde_norway::from_str(
         &std::fs::read_to_string(workspace_root().join("charts/bucketcors/values.yaml"))
             .expect("chart values.yaml"),
     )

@@ -45,7 +45,7 @@ fn example_documents() -> Vec<(PathBuf, Value)> {
     let mut docs = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("example readable");
-        for doc in serde_yaml::Deserializer::from_str(&text) {
+        for doc in serde_norway::Deserializer::from_str(&text) {
             let value = Value::deserialize(doc)
                 .unwrap_or_else(|e| panic!("{}: not YAML: {e}", file.display()));
             if !value.is_null() {
@@ -215,7 +215,7 @@ fn bucketcors_validate_refuses_an_altered_example() {
     altered["spec"]["rules"][0]["allowedOrigins"][0] = Value::from("https://acme.example/app/");
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join(file.file_name().expect("file name"));
-    std::fs::write(&path, serde_yaml::to_string(&altered).expect("YAML")).expect("write");
+    std::fs::write(&path, serde_norway::to_string(&altered).expect("YAML")).expect("write");
     let out = bucketcors(&["validate", path.to_str().expect("utf-8 path")]);
     let said = format!(
         "{}{}",

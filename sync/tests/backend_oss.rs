@@ -664,6 +664,7 @@ impl bucketcors_sync::edge::Publisher for Recording {
         &self,
         _target: &bucketcors_sync::edge::EdgeTarget,
         rules: &bucketcors_engine::ruleset::RuleSet,
+        _owner: Option<&str>,
     ) -> Result<bucketcors_sync::edge::Published, bucketcors_sync::edge::PublishError> {
         self.0.lock().unwrap().push(rules.clone());
         Ok(bucketcors_sync::edge::Published {
@@ -674,6 +675,14 @@ impl bucketcors_sync::edge::Publisher for Recording {
     async fn withdraw(
         &self,
         _routes: &[bucketcors_sync::edge::Route],
+        _owner: Option<&str>,
+    ) -> Result<(), bucketcors_sync::edge::PublishError> {
+        Ok(())
+    }
+    async fn release(
+        &self,
+        _routes: &[bucketcors_sync::edge::Route],
+        _owner: &str,
     ) -> Result<(), bucketcors_sync::edge::PublishError> {
         Ok(())
     }

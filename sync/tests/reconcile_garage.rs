@@ -73,6 +73,7 @@ impl Backend for Counting {
 struct RecordingPublisher {
     published: Mutex<Vec<(EdgeTarget, RuleSet)>>,
     removed: Mutex<Vec<Route>>,
+    released: Mutex<Vec<Route>>,
 }
 
 #[async_trait]
@@ -81,6 +82,7 @@ impl Publisher for RecordingPublisher {
         &self,
         target: &EdgeTarget,
         rules: &RuleSet,
+        _owner: Option<&str>,
     ) -> Result<Published, PublishError> {
         self.published
             .lock()
@@ -98,8 +100,12 @@ impl Publisher for RecordingPublisher {
                 .collect(),
         })
     }
-    async fn withdraw(&self, routes: &[Route]) -> Result<(), PublishError> {
+    async fn withdraw(&self, routes: &[Route], _owner: Option<&str>) -> Result<(), PublishError> {
         self.removed.lock().unwrap().extend_from_slice(routes);
+        Ok(())
+    }
+    async fn release(&self, routes: &[Route], _owner: &str) -> Result<(), PublishError> {
+        self.released.lock().unwrap().extend_from_slice(routes);
         Ok(())
     }
 }
@@ -249,13 +255,22 @@ async fn removal_honours_the_deletion_policy() {
     let keep = Counting::new(Arc::new(s3.bucket("keep")));
     let retained = Reconciler::new(&keep)
         .with_publisher(&publisher)
-        .remove(DeletionPolicy::Retain, &edge.routes().unwrap())
+        .remove(
+            DeletionPolicy::Retain,
+            &edge.routes().unwrap(),
+            Some("web/keep"),
+        )
         .await;
     assert_eq!(retained.unwrap(), Removal::Retained);
     assert_eq!(keep.counts(), (0, 0, 0), "Retain sends nothing");
     assert!(
         publisher.removed.lock().unwrap().is_empty(),
         "Retain keeps the edge record"
+    );
+    assert_eq!(
+        *publisher.released.lock().unwrap(),
+        edge.routes().unwrap(),
+        "Retain releases the owner's records for the next claimant"
     );
     assert_eq!(
         s3.bucket("keep").get_cors().await.unwrap(),
@@ -265,7 +280,7 @@ async fn removal_honours_the_deletion_policy() {
     let drop = s3.bucket("drop");
     let deleted = Reconciler::new(&drop)
         .with_publisher(&publisher)
-        .remove(DeletionPolicy::Delete, &edge.routes().unwrap())
+        .remove(DeletionPolicy::Delete, &edge.routes().unwrap(), None)
         .await;
     assert_eq!(deleted.unwrap(), Removal::Deleted);
     assert_eq!(s3.bucket("drop").get_cors().await.unwrap(), None);
@@ -274,7 +289,7 @@ async fn removal_honours_the_deletion_policy() {
     // Deleting again, or for a bucket that is gone, still succeeds.
     assert_eq!(
         Reconciler::new(&drop)
-            .remove(DeletionPolicy::Delete, &[])
+            .remove(DeletionPolicy::Delete, &[], None)
             .await
             .unwrap(),
         Removal::Deleted
@@ -282,7 +297,7 @@ async fn removal_honours_the_deletion_policy() {
     let gone = s3.bucket("never-existed");
     assert_eq!(
         Reconciler::new(&gone)
-            .remove(DeletionPolicy::Delete, &[])
+            .remove(DeletionPolicy::Delete, &[], None)
             .await
             .unwrap(),
         Removal::Deleted

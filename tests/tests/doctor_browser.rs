@@ -91,7 +91,7 @@ async fn route(edge: &Edge, prefix: &str, origin_url: String, dialect: Dialect, 
     };
     let rules = RuleSet::new(dialect, config(&rules.to_string())).expect("valid rules");
     edge.publisher
-        .publish(&target, &rules)
+        .publish(&target, &rules, None)
         .await
         .expect("publish");
 }

@@ -32,7 +32,7 @@ async fn route(edge: &Edge, lab: &Lab, prefix: &str, bucket: &str, dialect: Dial
     };
     let rules = RuleSet::new(dialect, config(rules)).expect("valid rules");
     edge.publisher
-        .publish(&target, &rules)
+        .publish(&target, &rules, None)
         .await
         .expect("publish");
 }
@@ -263,7 +263,7 @@ async fn an_oss_error_behind_an_oss_route_is_decoded_with_its_ec() {
     )
     .unwrap();
     edge.publisher
-        .publish(&target, &rules)
+        .publish(&target, &rules, None)
         .await
         .expect("publish");
     let url = format!("{}/missing/photo.txt", edge.harness.edge_url);

@@ -98,7 +98,7 @@ async fn the_edge_in_front_of_the_same_cache_shows_no_poisoning() {
     )
     .unwrap();
     edge.publisher
-        .publish(&target, &rules)
+        .publish(&target, &rules, None)
         .await
         .expect("publish");
     let signed = lab.get_url("dp-edge");

@@ -831,7 +831,7 @@ async fn a_broken_record_keeps_the_last_good_rules_and_unpublishing_removes_the_
     );
 
     // Unpublish: the route disappears (KV's "absent" is authoritative).
-    bucketcors_sync::edge::Publisher::unpublish(&edge.publisher, &edge.target(host, None))
+    bucketcors_sync::edge::Publisher::unpublish(&edge.publisher, &edge.target(host, None), None)
         .await
         .expect("unpublish");
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -840,7 +840,7 @@ async fn a_broken_record_keeps_the_last_good_rules_and_unpublishing_removes_the_
         .await;
     assert_eq!(gone.status, 404, "{gone:#?}");
     // Unpublishing again is fine.
-    bucketcors_sync::edge::Publisher::unpublish(&edge.publisher, &edge.target(host, None))
+    bucketcors_sync::edge::Publisher::unpublish(&edge.publisher, &edge.target(host, None), None)
         .await
         .expect("idempotent");
 }

@@ -69,7 +69,7 @@ async fn publishes_every_host_and_returns_the_revision() {
     let rules = rules();
     let published = edge
         .publisher
-        .publish(&target, &rules)
+        .publish(&target, &rules, None)
         .await
         .expect("publish");
     let revision = published.routes[0].revision.clone();
@@ -77,7 +77,7 @@ async fn publishes_every_host_and_returns_the_revision() {
     assert_eq!(published.written.len(), 2, "both hosts were written");
     let again = edge
         .publisher
-        .publish(&target, &rules)
+        .publish(&target, &rules, None)
         .await
         .expect("publish again");
     assert!(
@@ -91,7 +91,10 @@ async fn publishes_every_host_and_returns_the_revision() {
         assert_eq!(record.revision(), revision);
         assert_eq!(record.origin_url, edge.origin.url);
     }
-    edge.publisher.unpublish(&target).await.expect("unpublish");
+    edge.publisher
+        .unpublish(&target, None)
+        .await
+        .expect("unpublish");
     assert_eq!(
         stored(&edge, &route_key("a.edge.test", Some("bucket")).unwrap()).await,
         None
@@ -106,7 +109,7 @@ async fn transient_failures_are_retried_honouring_retry_after() {
     inject(&edge, 429, 2, Some("1")).await;
     let start = Instant::now();
     edge.publisher
-        .publish(&target, &rules())
+        .publish(&target, &rules(), None)
         .await
         .expect("succeeds after two 429s");
     let took = start.elapsed();
@@ -118,14 +121,14 @@ async fn transient_failures_are_retried_honouring_retry_after() {
 
     inject(&edge, 503, 2, None).await;
     edge.publisher
-        .publish(&target, &rules())
+        .publish(&target, &rules(), None)
         .await
         .expect("succeeds after two 503s");
 
     inject(&edge, 500, 10, None).await;
     let err = edge
         .publisher
-        .publish(&target, &rules())
+        .publish(&target, &rules(), None)
         .await
         .expect_err("gives up");
     assert!(err.transient, "{err:?}");
@@ -157,7 +160,7 @@ async fn a_wrong_token_fails_at_once_and_is_never_printed() {
     });
     let start = Instant::now();
     let err = publisher
-        .publish(&edge.target("auth.edge.test", None), &rules())
+        .publish(&edge.target("auth.edge.test", None), &rules(), None)
         .await
         .expect_err("401");
     assert!(
@@ -180,4 +183,99 @@ async fn a_wrong_token_fails_at_once_and_is_never_printed() {
     );
     let printed = format!("{err} {err:?} {publisher:?}");
     assert!(!printed.contains(secret), "{printed}");
+}
+
+fn rules_for(origin: &str) -> bucketcors_engine::RuleSet {
+    bucketcors_engine::RuleSet::new(
+        Dialect::S3,
+        config(&format!(
+            r#"{{"rules":[{{"allowedOrigins":["{origin}"],"allowedMethods":["GET"]}}]}}"#
+        )),
+    )
+    .unwrap()
+}
+
+/// A route's record carries its owner: another owner's publish is refused
+/// with the holder named and writes nothing (the worker, reading the owned
+/// record, keeps serving the holder's rules), its withdraw leaves the route
+/// alone; a record released by its owner (`deletionPolicy: Retain`) keeps
+/// serving the same rules unowned until the next owner publishes; an
+/// unowned record (an older bucketcors) is taken over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_route_held_by_another_owner_is_left_alone() {
+    let edge = Edge::start(EdgeOptions::default());
+    let host = "owned.edge.test";
+    let target = edge.target(host, None);
+    let key = route_key(host, None).unwrap();
+    let a = rules_for("https://a.example");
+    let b = rules_for("https://b.example");
+
+    edge.publisher
+        .publish(&target, &a, Some("team-a/site"))
+        .await
+        .expect("the first owner publishes");
+    let record = EdgeRecord::from_json(&stored(&edge, &key).await.unwrap()).unwrap();
+    assert_eq!(record.owner.as_deref(), Some("team-a/site"));
+    edge.wait_for_revision(host, "/x", &a.revision, Duration::from_secs(10))
+        .await;
+
+    let refused = edge
+        .publisher
+        .publish(&target, &b, Some("team-b/site"))
+        .await
+        .expect_err("another owner's route");
+    assert_eq!(refused.held_by.as_deref(), Some("team-a/site"));
+    assert!(
+        refused.message.contains("team-a/site") && !refused.transient,
+        "{}",
+        refused.message
+    );
+    let after = EdgeRecord::from_json(&stored(&edge, &key).await.unwrap()).unwrap();
+    assert_eq!(after, record, "nothing written on the held route");
+
+    edge.publisher
+        .withdraw(&target.routes().unwrap(), Some("team-b/site"))
+        .await
+        .expect("withdraw");
+    assert!(
+        stored(&edge, &key).await.is_some(),
+        "not withdrawn by team-b"
+    );
+
+    // The owner releases it: same rules, no owner; the edge still serves.
+    edge.publisher
+        .release(&target.routes().unwrap(), "team-a/site")
+        .await
+        .expect("release");
+    let released = EdgeRecord::from_json(&stored(&edge, &key).await.unwrap()).unwrap();
+    assert_eq!(released.owner, None);
+    assert_eq!(released.rule_set, record.rule_set);
+    let answer = edge
+        .send(
+            host,
+            &edge_support::Probe::new("OPTIONS", "/x")
+                .header("origin", "https://a.example")
+                .header("access-control-request-method", "GET"),
+        )
+        .await;
+    assert_eq!(
+        answer.header("access-control-allow-origin").as_deref(),
+        Some("https://a.example"),
+        "the released record still serves: {answer:?}"
+    );
+
+    // The next owner takes the unowned record over.
+    edge.publisher
+        .publish(&target, &b, Some("team-b/site"))
+        .await
+        .expect("an unowned record is taken over");
+    let taken = EdgeRecord::from_json(&stored(&edge, &key).await.unwrap()).unwrap();
+    assert_eq!(taken.owner.as_deref(), Some("team-b/site"));
+    edge.wait_for_revision(host, "/x", &b.revision, Duration::from_secs(10))
+        .await;
+    edge.publisher
+        .withdraw(&target.routes().unwrap(), Some("team-b/site"))
+        .await
+        .expect("the owner withdraws");
+    assert_eq!(stored(&edge, &key).await, None);
 }

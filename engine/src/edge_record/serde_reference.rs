@@ -23,6 +23,8 @@ pub fn reference(text: &str) -> Result<EdgeRecord, EdgeRecordError> {
         rule_set: Option<Json>,
         #[serde(default)]
         cache_unmarked: bool,
+        #[serde(default)]
+        owner: Option<String>,
     }
     let wire: Wire =
         serde_json::from_str(text).map_err(|e| EdgeRecordError::Json(e.to_string()))?;
@@ -37,5 +39,6 @@ pub fn reference(text: &str) -> Result<EdgeRecord, EdgeRecordError> {
         ),
     };
     Ok(EdgeRecord::new(wire.origin_url, wire.dialect, rule_set)?
-        .with_cache_unmarked(wire.cache_unmarked))
+        .with_cache_unmarked(wire.cache_unmarked)
+        .with_owner(wire.owner))
 }

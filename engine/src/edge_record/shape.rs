@@ -11,10 +11,17 @@ use crate::ruleset::RuleSet;
 /// Reads and checks a whole record (see [`EdgeRecord::from_json`]).
 pub(super) fn read(text: &str) -> Result<EdgeRecord, EdgeRecordError> {
     let value = json::parse(text).map_err(EdgeRecordError::Json)?;
-    let [format, origin_url, dialect, rule_set, cache_unmarked] = fields(
+    let [format, origin_url, dialect, rule_set, cache_unmarked, owner] = fields(
         value,
         "the record",
-        ["format", "originUrl", "dialect", "ruleSet", "cacheUnmarked"],
+        [
+            "format",
+            "originUrl",
+            "dialect",
+            "ruleSet",
+            "cacheUnmarked",
+            "owner",
+        ],
         Repeated::Refused,
     )
     .map_err(EdgeRecordError::Json)?;
@@ -42,7 +49,13 @@ pub(super) fn read(text: &str) -> Result<EdgeRecord, EdgeRecordError> {
         None | Some(Value::Null) => None,
         Some(value) => Some(read_rule_set(value).map_err(EdgeRecordError::RuleSet)?),
     };
-    Ok(EdgeRecord::new(origin_url, dialect, rule_set)?.with_cache_unmarked(cache_unmarked))
+    let owner = match owner {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(string(value, "owner").map_err(EdgeRecordError::Json)?),
+    };
+    Ok(EdgeRecord::new(origin_url, dialect, rule_set)?
+        .with_cache_unmarked(cache_unmarked)
+        .with_owner(owner))
 }
 
 fn required(value: Option<Value>, field: &str) -> Result<Value, EdgeRecordError> {
@@ -299,6 +312,10 @@ mod tests {
             .to_json(),
             EdgeRecord::new("http://127.0.0.1:3902", Dialect::S3, None)
                 .unwrap()
+                .to_json(),
+            EdgeRecord::new("http://127.0.0.1:3902", Dialect::S3, None)
+                .unwrap()
+                .with_owner(Some("team-a/site".into()))
                 .to_json(),
         ]
     }

@@ -101,7 +101,7 @@ pub(crate) fn from_json_at(format: Format, path: String, inner: serde_json::Erro
 pub(crate) fn from_yaml(
     format: Format,
     path: Option<String>,
-    err: &serde_yaml::Error,
+    err: &serde_norway::Error,
 ) -> ParseError {
     let mut message = err.to_string();
     let mut out = ParseError::new(Some(format), String::new());
@@ -110,7 +110,7 @@ pub(crate) fn from_yaml(
         out = out.at_line_column(location.line(), location.column());
     }
     if let Some(path) = path {
-        // serde_yaml puts (part of) the path in front of the message; the
+        // serde_norway puts (part of) the path in front of the message; the
         // path field says it already.
         if let Some((head, rest)) = message.split_once(": ")
             && path.starts_with(head)

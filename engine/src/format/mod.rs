@@ -39,7 +39,7 @@
 //! manifest's `spec.backend.provider` as the document's [`Dialect`].
 //!
 //! The parsers and [`print()`] need the crate's `formats` feature (on by
-//! default; it brings quick-xml and serde_yaml). Without it, which is how the
+//! default; it brings quick-xml and serde_norway). Without it, which is how the
 //! edge worker builds, this module keeps [`Format`], [`losses`] and
 //! [`print_provider_xml`], which validation uses for the providers' size
 //! limits.

@@ -67,11 +67,11 @@ enum Shape {
     Other(String),
 }
 
-fn shape_of_yaml(value: &serde_yaml::Value) -> Option<Shape> {
+fn shape_of_yaml(value: &serde_norway::Value) -> Option<Shape> {
     let map = value.as_mapping()?;
     Some(
         if map.contains_key("kind") || map.contains_key("apiVersion") || map.contains_key("spec") {
-            match map.get("kind").and_then(serde_yaml::Value::as_str) {
+            match map.get("kind").and_then(serde_norway::Value::as_str) {
                 Some("BucketCors") | None => Shape::Manifest,
                 Some(other) => Shape::Other(other.to_owned()),
             }
@@ -153,8 +153,9 @@ fn parse_yaml(text: &str) -> Result<Document, ParseError> {
     check_flow_depth(text)?;
     // First pass: the shape of every document, skipping empty ones.
     let mut shapes = Vec::new();
-    for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let value = serde_yaml::Value::deserialize(de).map_err(|e| from_yaml(format, None, &e))?;
+    for (index, de) in serde_norway::Deserializer::from_str(text).enumerate() {
+        let value =
+            serde_norway::Value::deserialize(de).map_err(|e| from_yaml(format, None, &e))?;
         if value.is_null() {
             continue;
         }
@@ -205,10 +206,10 @@ fn parse_yaml(text: &str) -> Result<Document, ParseError> {
         .any(|(i, s)| *i == chosen && matches!(s, Shape::Manifest));
 
     // Second pass: the chosen document, typed.
-    let Some(de) = serde_yaml::Deserializer::from_str(text).nth(chosen) else {
+    let Some(de) = serde_norway::Deserializer::from_str(text).nth(chosen) else {
         return Err(ParseError::new(Some(format), EXPECTED));
     };
-    let typed_error = |e: serde_path_to_error::Error<serde_yaml::Error>| {
+    let typed_error = |e: serde_path_to_error::Error<serde_norway::Error>| {
         let path = e.path().to_string();
         from_yaml(format, Some(path), e.inner())
     };
@@ -273,7 +274,7 @@ fn from_manifest(manifest: Manifest, format: Format) -> Result<Document, ParseEr
 pub(super) fn print_yaml(config: &CorsConfig) -> String {
     // The model is plain strings, integers and booleans: serializing it
     // cannot fail.
-    serde_yaml::to_string(config).unwrap_or_default()
+    serde_norway::to_string(config).unwrap_or_default()
 }
 
 /// Prints the spec shape as JSON.

@@ -232,7 +232,7 @@ async fn apply_one(
         }
     };
     let desired = match spec.desired() {
-        Ok(desired) => desired,
+        Ok(desired) => desired.with_owner(manifest.object.owner()),
         Err(error) => {
             return Result1::Failed(ReconcileError::Backend {
                 operation: bucketcors_sync::reconcile::Operation::Read,

@@ -89,7 +89,7 @@ pub fn run(args: &Args) -> ExitCode {
     };
     let mut manifest = BucketCors::new(args.name.as_deref().unwrap_or(&args.bucket.bucket), spec);
     manifest.metadata.namespace = args.namespace.clone();
-    match serde_yaml::to_string(&manifest) {
+    match serde_norway::to_string(&manifest) {
         Ok(yaml) => {
             print!("{yaml}");
             if report.is_valid() {

@@ -58,7 +58,7 @@ pub struct Loaded {
 /// a thousand manifests would otherwise spend most of an apply here.
 pub fn load(paths: &[PathBuf]) -> Loaded {
     let mut loaded = Loaded::default();
-    let mut documents: Vec<(String, serde_yaml::Value)> = Vec::new();
+    let mut documents: Vec<(String, serde_norway::Value)> = Vec::new();
     for path in paths {
         if path.is_dir() {
             let mut files: Vec<PathBuf> = match std::fs::read_dir(path) {
@@ -119,7 +119,11 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
 }
 
 /// Reads one file and splits it into its non-empty documents.
-fn split_file(path: &Path, documents: &mut Vec<(String, serde_yaml::Value)>, loaded: &mut Loaded) {
+fn split_file(
+    path: &Path,
+    documents: &mut Vec<(String, serde_norway::Value)>,
+    loaded: &mut Loaded,
+) {
     let name = path.display().to_string();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -132,8 +136,8 @@ fn split_file(path: &Path, documents: &mut Vec<(String, serde_yaml::Value)>, loa
         }
     };
     let mut values = Vec::new();
-    for (index, document) in serde_yaml::Deserializer::from_str(&text).enumerate() {
-        match <serde_yaml::Value as serde::Deserialize>::deserialize(document) {
+    for (index, document) in serde_norway::Deserializer::from_str(&text).enumerate() {
+        match <serde_norway::Value as serde::Deserialize>::deserialize(document) {
             Ok(value) => values.push(value),
             Err(e) => {
                 loaded.invalid.push(Invalid {
@@ -162,7 +166,7 @@ fn split_file(path: &Path, documents: &mut Vec<(String, serde_yaml::Value)>, loa
 type Checked = (String, Result<Option<BucketCors>, String>);
 
 /// `Ok(None)` for other kinds; the API server's checks otherwise.
-fn check(document: serde_yaml::Value) -> Result<Option<BucketCors>, String> {
+fn check(document: serde_norway::Value) -> Result<Option<BucketCors>, String> {
     let json: serde_json::Value = serde_json::to_value(&document)
         .map_err(|e| format!("cannot be represented as JSON: {e}"))?;
     if json.get("kind").and_then(|k| k.as_str()) != Some("BucketCors") {

@@ -128,10 +128,12 @@ async fn apply(
     // The status remembers the routes published: those the spec no longer
     // names are withdrawn by the core.
     let desired = match obj.spec.desired() {
-        Ok(desired) => desired.with_history(
-            old.applied_revision.clone(),
-            old.published_routes(&obj.spec),
-        ),
+        Ok(desired) => desired
+            .with_history(
+                old.applied_revision.clone(),
+                old.published_routes(&obj.spec),
+            )
+            .with_owner(obj.owner()),
         Err(error) => return fail(&obj, ctx, api, error.into(), None).await,
     };
     let mut reconciler = Reconciler::new(backend.as_ref());
@@ -316,16 +318,6 @@ async fn cleanup(obj: Arc<BucketCors>, ctx: &Context) -> Result<Action, Error> {
         ctx.backoff.reset(&key);
         return Ok(Action::await_change());
     }
-    if obj.spec.deletion_policy == DeletionPolicy::Retain {
-        // Retain touches neither the bucket nor the edge, so it needs no
-        // credentials and cannot get stuck on a deleted Secret.
-        tracing::info!(object = %key, "deletionPolicy Retain: leaving the bucket's CORS configuration");
-        ctx.events
-            .normal(&obj, reason::RETAINED, "Delete", format!("deletionPolicy is Retain: {provider} bucket `{bucket}` keeps its CORS configuration"))
-            .await;
-        ctx.backoff.reset(&key);
-        return Ok(Action::await_change());
-    }
     // The routes this object published, as its status remembers them.
     let routes: Vec<_> = obj
         .status
@@ -335,6 +327,29 @@ async fn cleanup(obj: Arc<BucketCors>, ctx: &Context) -> Result<Action, Error> {
         .into_iter()
         .map(|p| p.route)
         .collect();
+    if obj.spec.deletion_policy == DeletionPolicy::Retain {
+        // Retain leaves the bucket and what the edge serves, so it needs no
+        // backend credentials and cannot get stuck on a deleted Secret. It
+        // only releases this object's edge records (rules unchanged), so
+        // the next object to claim the routes may publish on them.
+        if let (false, Some(publisher)) = (routes.is_empty(), ctx.publisher.as_deref())
+            && let Err(error) = publisher.release(&routes, &obj.owner()).await
+        {
+            return Err(Error::Reconcile(ReconcileError::Edge {
+                target: bucketcors_sync::backend::Target {
+                    provider,
+                    bucket: bucket.clone(),
+                },
+                error,
+            }));
+        }
+        tracing::info!(object = %key, "deletionPolicy Retain: leaving the bucket's CORS configuration");
+        ctx.events
+            .normal(&obj, reason::RETAINED, "Delete", format!("deletionPolicy is Retain: {provider} bucket `{bucket}` keeps its CORS configuration"))
+            .await;
+        ctx.backoff.reset(&key);
+        return Ok(Action::await_change());
+    }
     let result = match backend_for(&obj, ctx).await {
         Err(error) => Err(error),
         Ok(backend) => {
@@ -343,7 +358,7 @@ async fn cleanup(obj: Arc<BucketCors>, ctx: &Context) -> Result<Action, Error> {
                 reconciler = reconciler.with_publisher(publisher);
             }
             reconciler
-                .remove(DeletionPolicy::Delete, &routes)
+                .remove(DeletionPolicy::Delete, &routes, Some(&obj.owner()))
                 .await
                 .map(|_| ())
                 .map_err(Error::from)

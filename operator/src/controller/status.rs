@@ -221,7 +221,7 @@ mod tests {
     use crate::crd::BucketCorsSpec;
 
     fn object(status: Option<BucketCorsStatus>) -> BucketCors {
-        let spec: BucketCorsSpec = serde_yaml::from_str(
+        let spec: BucketCorsSpec = serde_norway::from_str(
             "backend: {provider: s3, bucket: b}\nrules: [{allowedOrigins: ['*'], allowedMethods: [GET]}]",
         )
         .unwrap();

@@ -23,6 +23,20 @@ impl From<&BackendSpec> for BackendSettings {
     }
 }
 
+impl super::BucketCors {
+    /// The owner name the edge records carry: `namespace/name`, with the
+    /// namespace `kubectl` would use for a manifest that names none
+    /// (`default`), so that `bucketcors apply` and the operator name the
+    /// same object the same way.
+    pub fn owner(&self) -> String {
+        format!(
+            "{}/{}",
+            self.metadata.namespace.as_deref().unwrap_or("default"),
+            self.metadata.name.as_deref().unwrap_or_default()
+        )
+    }
+}
+
 impl BackendSpec {
     /// Where the bucket is, without the credentials reference.
     pub fn settings(&self) -> BackendSettings {
@@ -127,7 +141,7 @@ mod tests {
     use super::*;
 
     fn spec(yaml: &str) -> BucketCorsSpec {
-        serde_yaml::from_str(&format!(
+        serde_norway::from_str(&format!(
             "{yaml}\nrules: [{{allowedOrigins: ['*'], allowedMethods: [GET]}}]"
         ))
         .unwrap()

@@ -72,8 +72,8 @@ impl CredentialsFile {
     pub fn load(path: &std::path::Path) -> Result<CredentialsFile, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("reading {}: {e}", path.display()))?;
-        serde_yaml::from_str(&text).map_err(|e| {
-            // serde_yaml quotes offending values in some messages; keep only
+        serde_norway::from_str(&text).map_err(|e| {
+            // serde_norway quotes offending values in some messages; keep only
             // the location so a secret cannot be echoed.
             let at = e.location().map(|l| format!(" at line {} column {}", l.line(), l.column())).unwrap_or_default();
             format!(

@@ -135,6 +135,11 @@ impl CloudflareKv {
         for route in target.routes()? {
             let key = route.key();
             let mut held = self.read_record(&key).await?;
+            if let Some(holder) = held.as_ref().and_then(|h| h.owner.as_deref())
+                && Some(holder) != record.owner.as_deref()
+            {
+                return Err(PublishError::held_by(&route, holder));
+            }
             let mut written = false;
             if held.as_ref() != Some(record) {
                 self.call(reqwest::Method::PUT, &key, Some(&body)).await?;
@@ -165,6 +170,11 @@ impl CloudflareKv {
     /// API with the same retries as writes.
     pub async fn read_value(&self, key: &str) -> Result<Option<String>, PublishError> {
         self.call(reqwest::Method::GET, key, None).await
+    }
+
+    /// The owner of the record under `key`, if it has one.
+    async fn holder(&self, key: &str) -> Result<Option<String>, PublishError> {
+        Ok(self.read_record(key).await?.and_then(|r| r.owner))
     }
 
     /// The route record under `key`; one that cannot be read as a record
@@ -341,22 +351,49 @@ impl Publisher for CloudflareKv {
         &self,
         target: &EdgeTarget,
         rules: &RuleSet,
+        owner: Option<&str>,
     ) -> Result<Published, PublishError> {
         let record = EdgeRecord::new(
             target.origin_url.clone(),
             rules.dialect,
             Some(rules.clone()),
         )
-        .map_err(|e| PublishError::failed(e.to_string()))?;
+        .map_err(|e| PublishError::failed(e.to_string()))?
+        .with_owner(owner.map(str::to_owned));
         self.publish_record(target, &record).await
     }
 
-    async fn withdraw(&self, routes: &[Route]) -> Result<(), PublishError> {
+    async fn withdraw(&self, routes: &[Route], owner: Option<&str>) -> Result<(), PublishError> {
         for route in routes {
             let key = route.key();
+            if let Some(holder) = self.holder(&key).await?
+                && Some(holder.as_str()) != owner
+            {
+                // Handed over: the route and its host's listing are the
+                // new owner's now.
+                tracing::info!(key = %key, holder = %holder, "edge record held by another owner; not withdrawn");
+                continue;
+            }
             self.call(reqwest::Method::DELETE, &key, None).await?;
             tracing::info!(key = %key, "edge record deleted");
             self.set_host_route(route, false).await?;
+        }
+        Ok(())
+    }
+
+    async fn release(&self, routes: &[Route], owner: &str) -> Result<(), PublishError> {
+        for route in routes {
+            let key = route.key();
+            let Some(held) = self.read_record(&key).await? else {
+                continue;
+            };
+            if held.owner.as_deref() != Some(owner) {
+                continue;
+            }
+            let released = held.with_owner(None);
+            self.call(reqwest::Method::PUT, &key, Some(&released.to_json()))
+                .await?;
+            tracing::info!(key = %key, "edge record released (unowned, rules unchanged)");
         }
         Ok(())
     }

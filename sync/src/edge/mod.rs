@@ -73,16 +73,30 @@ pub trait Publisher: Send + Sync {
     /// dialect, origin URL): reads each record back, writes those that
     /// differ or are missing, and reports the revision the edge API holds
     /// for each route afterwards.
+    ///
+    /// Each record is stamped with `owner`; a route whose record another
+    /// owner holds is refused ([`PublishError::held_by`]) and nothing is
+    /// written on it. An unowned record is taken over.
     async fn publish(
         &self,
         target: &EdgeTarget,
         rules: &RuleSet,
+        owner: Option<&str>,
     ) -> Result<Published, PublishError>;
-    /// Removes `routes` (a route already gone counts as removed).
-    async fn withdraw(&self, routes: &[Route]) -> Result<(), PublishError>;
+    /// Removes `routes` (a route already gone counts as removed). A route
+    /// whose record another owner holds is left alone: it has been handed
+    /// over.
+    async fn withdraw(&self, routes: &[Route], owner: Option<&str>) -> Result<(), PublishError>;
+    /// Rewrites the records of `routes` that `owner` holds as unowned,
+    /// leaving what they serve unchanged (`deletionPolicy: Retain`).
+    async fn release(&self, routes: &[Route], owner: &str) -> Result<(), PublishError>;
     /// Removes every route of `target`.
-    async fn unpublish(&self, target: &EdgeTarget) -> Result<(), PublishError> {
-        self.withdraw(&target.routes()?).await
+    async fn unpublish(
+        &self,
+        target: &EdgeTarget,
+        owner: Option<&str>,
+    ) -> Result<(), PublishError> {
+        self.withdraw(&target.routes()?, owner).await
     }
 }
 
@@ -96,6 +110,10 @@ pub struct PublishError {
     /// authentication error code): no retry can help until a person gives
     /// the operator another token, so callers stop and say how.
     pub token_rejected: bool,
+    /// Set when a route's record is held by another owner (that owner's
+    /// `namespace/name`): nothing was written on it, and retrying helps
+    /// only once that owner withdraws or releases it.
+    pub held_by: Option<String>,
     /// What happened.
     pub message: String,
 }
@@ -106,6 +124,7 @@ impl PublishError {
         PublishError {
             transient: true,
             token_rejected: false,
+            held_by: None,
             message: message.into(),
         }
     }
@@ -115,7 +134,20 @@ impl PublishError {
         PublishError {
             transient: false,
             token_rejected: false,
+            held_by: None,
             message: message.into(),
+        }
+    }
+
+    /// `route`'s record is held by `owner`, another object.
+    pub fn held_by(route: &Route, owner: &str) -> PublishError {
+        PublishError {
+            transient: false,
+            token_rejected: false,
+            held_by: Some(owner.to_owned()),
+            message: format!(
+                "edge route {route} is published by BucketCors `{owner}`, so it is left as it is: remove the host from this object, or withdraw it from `{owner}` (delete that object or drop the host from its spec.edge)"
+            ),
         }
     }
 
@@ -124,6 +156,7 @@ impl PublishError {
         PublishError {
             transient: false,
             token_rejected: true,
+            held_by: None,
             message: message.into(),
         }
     }

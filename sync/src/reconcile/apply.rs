@@ -172,7 +172,7 @@ impl<'a> Reconciler<'a> {
             Some(edge) => {
                 let started = std::time::Instant::now();
                 let published = publisher
-                    .publish(edge, &plan.rules)
+                    .publish(edge, &plan.rules, desired.owner.as_deref())
                     .await
                     .map_err(edge_error)?;
                 let mut sync = edge_sync(published, &desired.published, plan.revision());
@@ -186,7 +186,10 @@ impl<'a> Reconciler<'a> {
         };
         let stale = stale_routes(&desired.published, &wanted);
         if !stale.is_empty() {
-            publisher.withdraw(&stale).await.map_err(edge_error)?;
+            publisher
+                .withdraw(&stale, desired.owner.as_deref())
+                .await
+                .map_err(edge_error)?;
             tracing::info!(bucket = %plan.target.bucket, withdrawn = ?stale, "edge routes withdrawn");
         }
         Ok((result, stale))

@@ -19,6 +19,11 @@ pub struct Desired {
     /// withdrawn, and a route rewritten although it was published at the
     /// same revision is reported as repaired.
     pub published: Vec<PublishedRoute>,
+    /// Who publishes: `namespace/name` of the object. Edge records are
+    /// stamped with it, and a record another owner holds is neither
+    /// overwritten nor withdrawn. `None` publishes unowned records and
+    /// replaces only unowned ones.
+    pub owner: Option<String>,
 }
 
 impl Desired {
@@ -29,7 +34,14 @@ impl Desired {
             edge: None,
             last_applied_revision: None,
             published: Vec::new(),
+            owner: None,
         }
+    }
+
+    /// Publishes as `owner` (`namespace/name`).
+    pub fn with_owner(mut self, owner: impl Into<String>) -> Desired {
+        self.owner = Some(owner.into());
+        self
     }
 
     /// Also publish to the edge on `target`'s routes.

@@ -125,6 +125,9 @@ pub mod reason {
     /// The Cloudflare API rejected the operator's token: nothing is tried
     /// again until the operator gets another one.
     pub const EDGE_TOKEN_REJECTED: &str = "EdgeTokenRejected";
+    /// An edge route's record is held by another owner: nothing was
+    /// written on it.
+    pub const EDGE_ROUTE_HELD: &str = "EdgeRouteHeld";
 }
 
 /// Why a reconcile did not complete. Messages name the provider and bucket
@@ -206,6 +209,9 @@ impl ReconcileError {
             ReconcileError::NotVerified { .. } => reason::NOT_VERIFIED,
             ReconcileError::Edge { error, .. } if error.token_rejected => {
                 reason::EDGE_TOKEN_REJECTED
+            }
+            ReconcileError::Edge { error, .. } if error.held_by.is_some() => {
+                reason::EDGE_ROUTE_HELD
             }
             ReconcileError::Edge { .. } => reason::EDGE_PUBLISH_FAILED,
             _ => self.class().reason(),

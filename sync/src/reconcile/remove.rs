@@ -8,7 +8,7 @@ use crate::edge::Route;
 /// `backend`'s CORS configuration.
 pub async fn remove(backend: &dyn crate::backend::Backend) -> Result<Removal, ReconcileError> {
     Reconciler::new(backend)
-        .remove(DeletionPolicy::Delete, &[])
+        .remove(DeletionPolicy::Delete, &[], None)
         .await
 }
 
@@ -19,16 +19,31 @@ impl Reconciler<'_> {
     ///   longer exists counts as done, so a finalizer cannot get stuck on
     ///   it), then withdraws the edge `routes` (the ones published) when a
     ///   publisher is set.
-    /// - `Retain`: touches nothing, neither the bucket nor the edge: the
-    ///   edge keeps answering as the bucket still would.
+    /// - `Retain`: leaves the bucket and what the edge serves as they are:
+    ///   the edge keeps answering as the bucket still would. The edge
+    ///   records `owner` held are released (rewritten unowned, the rules
+    ///   unchanged), so that the next object to claim the routes may take
+    ///   them over.
+    ///
+    /// Records another owner holds are left alone either way.
     pub async fn remove(
         &self,
         policy: DeletionPolicy,
         routes: &[Route],
+        owner: Option<&str>,
     ) -> Result<Removal, ReconcileError> {
         let target = self.target().clone();
+        let edge_error = |error| ReconcileError::Edge {
+            target: target.clone(),
+            error,
+        };
         match policy {
             DeletionPolicy::Retain => {
+                if let (false, Some(publisher), Some(owner)) =
+                    (routes.is_empty(), self.publisher, owner)
+                {
+                    publisher.release(routes, owner).await.map_err(edge_error)?;
+                }
                 tracing::info!(provider = target.provider, bucket = %target.bucket, "deletion policy Retain: left as is");
                 Ok(Removal::Retained)
             }
@@ -47,12 +62,9 @@ impl Reconciler<'_> {
                 }
                 if let (false, Some(publisher)) = (routes.is_empty(), self.publisher) {
                     publisher
-                        .withdraw(routes)
+                        .withdraw(routes, owner)
                         .await
-                        .map_err(|error| ReconcileError::Edge {
-                            target: target.clone(),
-                            error,
-                        })?;
+                        .map_err(edge_error)?;
                 }
                 tracing::info!(provider = target.provider, bucket = %target.bucket, "bucket CORS configuration deleted");
                 Ok(Removal::Deleted)

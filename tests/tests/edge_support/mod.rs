@@ -194,7 +194,7 @@ impl Edge {
             .unwrap_or_else(|r| panic!("invalid test rules: {r:?}"));
         let published = self
             .publisher
-            .publish(target, &rules)
+            .publish(target, &rules, None)
             .await
             .expect("publish");
         published.routes[0].revision.clone()

@@ -53,6 +53,7 @@ pub fn remove(world: &World, manifest: &serde_json::Value) -> Removal {
                         .edge
                         .map(|edge| edge.routes().expect("routes"))
                         .unwrap_or_default(),
+                    Some(&object.owner()),
                 )
                 .await
         })
