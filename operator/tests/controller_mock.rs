@@ -693,3 +693,216 @@ async fn secret_changes_map_to_the_objects_that_reference_them() {
     assert_eq!(found, [ObjectRef::from_obj(&a), ObjectRef::from_obj(&b)]);
     assert!(referencing(&reader, Some(NS), "unrelated").is_empty());
 }
+
+/// An in-memory bucket put in place of the store through the controller's
+/// backend seam ([`Context::with_backends`]). It proves how the controller
+/// handles what a store answers (each failure a store can give, whether it
+/// wrote), not what any store answers: the Garage-backed tests above keep
+/// the real store on every path.
+struct MemoryBucket {
+    target: bucketcors_sync::backend::Target,
+    /// What every call answers instead of succeeding, if set.
+    failure: Option<(bucketcors_sync::backend::ErrorKind, &'static str)>,
+    rules: std::sync::Mutex<Option<CorsConfig>>,
+    writes: std::sync::atomic::AtomicUsize,
+}
+
+impl MemoryBucket {
+    fn new(failure: Option<(bucketcors_sync::backend::ErrorKind, &'static str)>) -> Arc<Self> {
+        Arc::new(MemoryBucket {
+            target: bucketcors_sync::backend::Target {
+                provider: "s3",
+                bucket: "site".into(),
+            },
+            failure,
+            rules: std::sync::Mutex::new(None),
+            writes: 0.into(),
+        })
+    }
+
+    fn answer(&self) -> Result<(), bucketcors_sync::backend::BackendError> {
+        match self.failure {
+            Some((kind, message)) => Err(bucketcors_sync::backend::BackendError::new(
+                kind,
+                &self.target,
+                message,
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl bucketcors_sync::backend::Backend for MemoryBucket {
+    fn dialect(&self) -> bucketcors_engine::Dialect {
+        bucketcors_engine::Dialect::S3
+    }
+    fn target(&self) -> &bucketcors_sync::backend::Target {
+        &self.target
+    }
+    async fn get_cors(&self) -> Result<Option<CorsConfig>, bucketcors_sync::backend::BackendError> {
+        self.answer()?;
+        Ok(self.rules.lock().unwrap().clone())
+    }
+    async fn put_cors(
+        &self,
+        config: &CorsConfig,
+    ) -> Result<(), bucketcors_sync::backend::BackendError> {
+        self.answer()?;
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        *self.rules.lock().unwrap() = Some(config.clone());
+        Ok(())
+    }
+    async fn delete_cors(&self) -> Result<(), bucketcors_sync::backend::BackendError> {
+        self.answer()?;
+        *self.rules.lock().unwrap() = None;
+        Ok(())
+    }
+}
+
+/// Hands out the one in-memory bucket for every object.
+struct Memory(Arc<MemoryBucket>);
+
+#[async_trait::async_trait]
+impl bucketcors_sync::backend::Backends for Memory {
+    async fn open(
+        &self,
+        _connector: &Connector,
+        _settings: &BackendSettings,
+        _bucket: &str,
+    ) -> Result<Arc<dyn bucketcors_sync::backend::Backend>, bucketcors_sync::backend::BackendError>
+    {
+        Ok(self.0.clone())
+    }
+}
+
+/// Every failure class a store can give, through the backend seam (no
+/// store here can be made to answer a wrong region or a skewed clock): the
+/// condition reason and the retry follow #14's rules. What needs a human
+/// (denied, refused, wrong region, skewed clock) is tried again at the
+/// resync interval (300 s by default), so a fix outside Kubernetes is
+/// noticed; a transient failure or a bucket not yet created backs off (5 s
+/// first); the message reaches the condition; nothing is written.
+#[tokio::test]
+async fn each_backend_failure_has_its_reason_and_its_retry() {
+    use bucketcors_sync::backend::ErrorKind;
+    let slow = Action::requeue(Duration::from_secs(300));
+    let backoff = Action::requeue(Duration::from_secs(5));
+    let cases = [
+        (
+            ErrorKind::AccessDenied,
+            "Access Denied",
+            "AccessDenied",
+            &slow,
+        ),
+        (ErrorKind::Refused, "MalformedXML", "BackendRefused", &slow),
+        (
+            ErrorKind::WrongRegion,
+            "the bucket is in region eu-west-1",
+            "WrongRegion",
+            &slow,
+        ),
+        (
+            ErrorKind::ClockSkewed,
+            "RequestTimeTooSkewed",
+            "ClockSkewed",
+            &slow,
+        ),
+        (
+            ErrorKind::Transient,
+            "503 Slow Down",
+            "BackendUnavailable",
+            &backoff,
+        ),
+        (
+            ErrorKind::BucketNotFound,
+            "NoSuchBucket",
+            "BucketNotFound",
+            &backoff,
+        ),
+    ];
+    for (kind, message, reason, retry) in cases {
+        let bucket = MemoryBucket::new(Some((kind, message)));
+        let (client, mut api) = mock();
+        let ctx = Arc::new(
+            Arc::into_inner(context(client))
+                .unwrap()
+                .with_backends(Arc::new(Memory(bucket.clone()))),
+        );
+        let obj = bucket_cors("site", "http://127.0.0.1:9", "site", one_rule());
+        let keys = AccessKeys {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "never-printed-secret".into(),
+            session_token: None,
+        };
+        let task = start(&obj, &ctx);
+        api.secret(Some(&secret_with(&keys))).await;
+        let (type_, event_reason, note) = api.event().await;
+        assert_eq!(
+            (type_.as_str(), event_reason.as_str()),
+            ("Warning", reason),
+            "{kind:?}: {note}"
+        );
+        let status = api.status(&obj).await;
+        let error = finish(task).await.unwrap_err();
+        api.done().await;
+        let synced = condition(&status, "BackendSynced");
+        assert_eq!(synced["reason"], reason, "{kind:?}: {status}");
+        assert!(
+            synced["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(message),
+            "{kind:?}: the store's message reaches the condition: {synced}"
+        );
+        assert_eq!(condition(&status, "Ready")["status"], "False");
+        assert!(!status.to_string().contains("never-printed-secret"));
+        assert_eq!(
+            &error_policy(Arc::new(obj), &error, ctx),
+            retry,
+            "{kind:?}: retry"
+        );
+        assert_eq!(bucket.writes.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+}
+
+/// The same seam on the success path: the controller writes the spec's
+/// rules once, reports Ready, and a second reconcile finds nothing to
+/// write (the Garage-backed `apply_writes_the_bucket_then_reports_ready`
+/// shows the same against the real store).
+#[tokio::test]
+async fn an_in_memory_bucket_is_written_once_and_then_left_alone() {
+    let bucket = MemoryBucket::new(None);
+    let (client, mut api) = mock();
+    let ctx = Arc::new(
+        Arc::into_inner(context(client))
+            .unwrap()
+            .with_backends(Arc::new(Memory(bucket.clone()))),
+    );
+    let obj = bucket_cors("site", "http://127.0.0.1:9", "site", one_rule());
+    let keys = AccessKeys {
+        access_key_id: "AKIDEXAMPLE".into(),
+        secret_access_key: "never-printed-secret".into(),
+        session_token: None,
+    };
+    for (round, event) in [(1, Some("Applied")), (2, None)] {
+        let task = start(&obj, &ctx);
+        api.secret(Some(&secret_with(&keys))).await;
+        if let Some(expected) = event {
+            let (_, reason, _) = api.event().await;
+            assert_eq!(reason, expected, "round {round}");
+        }
+        let status = api.status(&obj).await;
+        finish(task).await.unwrap();
+        assert_eq!(
+            condition(&status, "Ready")["status"],
+            "True",
+            "round {round}"
+        );
+    }
+    api.done().await;
+    assert_eq!(bucket.writes.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let held = bucket.rules.lock().unwrap().clone().expect("rules written");
+    assert_eq!(held.rules[0].allowed_origins, ["https://app.example.com"]);
+}

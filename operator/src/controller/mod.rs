@@ -76,6 +76,7 @@ pub use reconciler::{error_policy, reconcile};
 use crate::crd::BucketCors;
 use crate::telemetry::Metrics;
 use backoff::Backoff;
+use bucketcors_sync::backend::{Backends, Stores};
 use bucketcors_sync::edge::Publisher;
 use bucketcors_sync::tenancy::Tenancy;
 use events::Events;
@@ -98,6 +99,9 @@ pub struct Context {
     pub client: Client,
     /// Secrets to backend connectors.
     pub credentials: Credentials,
+    /// Connectors to backends: the stores themselves ([`Stores`]), or what
+    /// a test puts in their place ([`Context::with_backends`]).
+    pub backends: Arc<dyn Backends>,
     /// The edge publisher; `None` when the operator has no edge settings.
     pub publisher: Option<Arc<dyn Publisher>>,
     /// Kubernetes Events.
@@ -143,6 +147,7 @@ impl Context {
             events: Events::new(Recorder::new(client.clone(), reporter)),
             client,
             credentials,
+            backends: Arc::new(Stores),
             publisher,
             metrics,
             backoff: Backoff::new(Duration::from_secs(5), Duration::from_secs(300)),
@@ -150,6 +155,12 @@ impl Context {
             claims: std::sync::OnceLock::new(),
             tenancy: Tenancy::unrestricted(),
         }
+    }
+
+    /// Opens backends through `backends` instead of the stores.
+    pub fn with_backends(mut self, backends: Arc<dyn Backends>) -> Self {
+        self.backends = backends;
+        self
     }
 
     /// Replaces the tenancy policy.

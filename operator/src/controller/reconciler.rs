@@ -254,7 +254,11 @@ fn conflict_of(obj: &BucketCors, ctx: &Context) -> Option<owner::Conflict> {
 /// reconcile has checked the tenancy policy already).
 async fn backend_for(obj: &BucketCors, ctx: &Context) -> Result<Arc<dyn Backend>, Error> {
     let connector = ctx.credentials.connector_for(obj).await?;
-    Ok(obj.spec.backend.connect(&connector).await?)
+    let backend = &obj.spec.backend;
+    Ok(ctx
+        .backends
+        .open(&connector, &backend.settings(), &backend.bucket)
+        .await?)
 }
 
 /// Records a failed reconciliation (status and a Warning Event) and returns

@@ -39,6 +39,41 @@ enum Client {
     Oss(OssClient),
 }
 
+/// Where a caller gets the [`Backend`] for a bucket: the seam between the
+/// sync core's callers and the stores. [`Connector`] is the real one;
+/// controller tests put an in-memory bucket here to drive every failure a
+/// store can give (a wrong region, a skewed clock) without a server that
+/// can produce it, while one Garage-backed test per path keeps the real
+/// store in the loop.
+#[async_trait::async_trait]
+pub trait Backends: Send + Sync {
+    /// The backend for `bucket` at `settings`, with the credentials
+    /// `connector` holds.
+    async fn open(
+        &self,
+        connector: &Connector,
+        settings: &BackendSettings,
+        bucket: &str,
+    ) -> Result<Arc<dyn Backend>, BackendError>;
+}
+
+/// The real [`Backends`]: the store the settings name, through
+/// [`Connector::backend`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stores;
+
+#[async_trait::async_trait]
+impl Backends for Stores {
+    async fn open(
+        &self,
+        connector: &Connector,
+        settings: &BackendSettings,
+        bucket: &str,
+    ) -> Result<Arc<dyn Backend>, BackendError> {
+        connector.backend(settings, bucket).await
+    }
+}
+
 /// Builds backends, sharing clients between buckets on the same endpoint.
 pub struct Connector {
     s3_credentials: CredentialSource,

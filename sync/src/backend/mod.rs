@@ -26,7 +26,7 @@ pub mod oss;
 pub mod provider;
 pub mod s3;
 
-pub use connector::{BackendSettings, Connector};
+pub use connector::{BackendSettings, Backends, Connector, Stores};
 pub use credentials::{AccessKeys, CredentialSource};
 pub use endpoint::bucket_url;
 pub use key::BucketKey;
