@@ -264,7 +264,12 @@ pub fn eval(config_json: &str, dialect: &str, request_json: &str) -> Evaluation 
     };
     let config = match read_config(config_json) {
         Ok(c) => c,
-        Err(issue) => return fail(format!("the configuration cannot be read: {}", issue.message)),
+        Err(issue) => {
+            return fail(format!(
+                "the configuration cannot be read: {}",
+                issue.message
+            ));
+        }
     };
     let fetch: FetchRequest = match serde_json::from_str(request_json) {
         Ok(f) => f,
@@ -297,7 +302,10 @@ pub fn eval(config_json: &str, dialect: &str, request_json: &str) -> Evaluation 
         };
         let mut sent = vec![
             ("Origin".to_owned(), fetch.origin.clone()),
-            ("Access-Control-Request-Method".to_owned(), fetch.method.clone()),
+            (
+                "Access-Control-Request-Method".to_owned(),
+                fetch.method.clone(),
+            ),
         ];
         if let Some(h) = &requested {
             sent.push(("Access-Control-Request-Headers".to_owned(), h.clone()));
@@ -306,7 +314,11 @@ pub fn eval(config_json: &str, dialect: &str, request_json: &str) -> Evaluation 
         let blocked = browser::preflight_check(&preflight, &page);
         result.preflight = Some(preflight);
         if let Err(blocked) = blocked {
-            result.browser = Some(browser::Outcome::blocked(&page, browser::Stage::Preflight, blocked));
+            result.browser = Some(browser::Outcome::blocked(
+                &page,
+                browser::Stage::Preflight,
+                blocked,
+            ));
             return result;
         }
     }
