@@ -20,7 +20,7 @@ cd "$root"
 # them, and that listing hashed again.
 inputs_hash() {
   find console/web/src console/web/index.html console/web/style.css \
-    console/web/package-lock.json console/wasm/Cargo.toml console/wasm/src \
+    console/web/package-lock.json console/web/package.json console/wasm/Cargo.toml console/wasm/src \
     engine/Cargo.toml engine/src Cargo.lock scripts/build-console.sh -type f \
     | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1
 }

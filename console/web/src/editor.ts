@@ -126,7 +126,8 @@ export function editor(main: HTMLElement, o: BucketCors): void {
         type: "checkbox", checked: f.methods.includes(m), disabled: readOnly,
         onchange: (e: Event) => {
           const on = (e.target as HTMLInputElement).checked;
-          f.methods = METHODS.filter((x) => (x === m ? on : f.methods.includes(x)));
+          // Appended or removed in place: the order written stays the order saved.
+          f.methods = on ? [...f.methods.filter((x) => x !== m), m] : f.methods.filter((x) => x !== m);
           check();
         },
       }), m)));

@@ -64,7 +64,7 @@ export function overview(main: HTMLElement): void {
     h("div", { class: "toolbar" },
       h("div", {}, h("label", { for: "filter" }, "Filter"), search),
       h("p", { id: "count", class: "muted" }, `${rows.length} of ${objects.length} shown`)),
-    h("div", { class: "scroll" },
+    h("div", { class: "scroll", tabindex: 0, role: "region", "aria-label": "Objects table" },
       h("table", { id: "objects" },
         h("caption", { class: "visually-hidden" }, "BucketCors objects"),
         h("thead", {}, h("tr", {},

@@ -177,6 +177,10 @@ async fn index(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Re
 }
 
 async fn asset(Path(file): Path<String>) -> Response {
+    if file == "favicon.ico" {
+        // No icon: an empty answer keeps the browser's console free of 404s.
+        return StatusCode::NO_CONTENT.into_response();
+    }
     match assets::get(&format!("/{file}")) {
         Some(a) => ([(header::CONTENT_TYPE, a.content_type)], a.body).into_response(),
         None => (StatusCode::NOT_FOUND, "no such file").into_response(),
