@@ -4,6 +4,8 @@
 # so `cargo build` works on a fresh clone without npm or a wasm toolchain.
 #   scripts/build-console.sh          # build
 #   scripts/build-console.sh --hash   # print the inputs' hash only
+#   scripts/build-console.sh --tools  # only npm ci in console/web (the
+#                                     # browser tests' playwright-core, axe-core)
 # Steps: the engine for the page (console/wasm) for wasm32 with size flags,
 # wasm-bindgen (the cached CLI at the Cargo.lock version, see
 # scripts/install/worker-tools.sh), esbuild (npm, console/web's lockfile)
@@ -44,6 +46,9 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_sum" ]]; then
   echo "build-console: npm ci in $web" >&2
   (cd "$web" && npm_config_cache="$cache/npm" npm ci --no-audit --no-fund >&2)
   echo "$lock_sum" > "$stamp"
+fi
+if [[ "${1:-}" == "--tools" ]]; then
+  exit 0
 fi
 
 # Size over speed (budget: page + wasm 300 KB gzipped); through the
