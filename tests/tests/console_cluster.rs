@@ -192,7 +192,19 @@ fn the_console_shows_the_cluster_and_a_save_reaches_garage_and_the_page() {
         json!([APP, NEW]),
         "the object changed"
     );
-    let managers: Vec<&str> = object["metadata"]["managedFields"]
+    // kubectl hides managedFields unless asked.
+    let with_managers: Value = serde_json::from_str(&cluster.kubectl(&[
+        "get",
+        "bucketcors",
+        "-n",
+        NS,
+        "site",
+        "-o",
+        "json",
+        "--show-managed-fields",
+    ]))
+    .expect("object JSON");
+    let managers: Vec<&str> = with_managers["metadata"]["managedFields"]
         .as_array()
         .expect("managedFields")
         .iter()

@@ -94,6 +94,12 @@ fn the_overview_lists_every_manifest_and_every_view_passes_axe_at_both_widths() 
         page.viewport(width, height);
         for (name, hash) in views {
             page.goto(hash);
+            if name == "editor" && suffix.is_empty() {
+                // An edit, so that the editor shows its diff and the tester
+                // the edited rules beside the applied ones.
+                page.cmd(json!({"cmd": "fill", "selector": "#r0-allowedOrigins",
+                    "value": "https://app.acme.example\nhttps://*.preview.acme.example\nhttps://new.acme.example"}));
+            }
             if name == "overview" {
                 page.cmd(json!({"cmd": "fill", "selector": "#filter", "value": if suffix.is_empty() { "" } else { "web/" }}));
             }
@@ -150,6 +156,7 @@ fn an_invalid_origin_shows_the_engines_field_error_before_saving() {
         shown.contains("allowedOrigins[0]") && shown.contains(message),
         "the field's error `{shown}` is the engine's `{message}`"
     );
+    page.screenshot(&screenshot_path("editor-field-error"));
     let invalid = page.count("#r0-allowedOrigins[aria-invalid=true]");
     assert_eq!(invalid, 1, "the field is marked invalid");
     assert_eq!(page.count("#save:disabled"), 1, "saving is not offered");
