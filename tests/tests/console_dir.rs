@@ -218,7 +218,7 @@ fn random_fetch(rng: &mut Rng) -> Value {
         "origin": rng.pick(&origins),
         "method": rng.pick(&methods),
         "headers": chosen,
-        "credentials": rng.next() % 4 == 0,
+        "credentials": rng.next().is_multiple_of(4),
     })
 }
 

@@ -254,9 +254,75 @@ pub fn preflight_check(exchange: &Exchange, page: &PageFetch) -> Result<(), Bloc
     let any_header = allowed.iter().any(|h| h == "*") && !page.credentials;
     for name in &page.unsafe_headers {
         let listed = allowed.iter().any(|a| a.eq_ignore_ascii_case(name));
-        if !listed && !(any_header && name != "authorization") {
+        // `*` never covers Authorization.
+        let wildcard_covers = any_header && name != "authorization";
+        if !listed && !wildcard_covers {
             return Err(Blocked::HeaderNotAllowed(name.clone()));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn preflight(headers: &[(&str, &str)]) -> Exchange {
+        Exchange {
+            method: "OPTIONS".into(),
+            request_headers: Vec::new(),
+            status: 200,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: None,
+            matched_rule: Some(0),
+            explanation: Vec::new(),
+        }
+    }
+
+    fn page(method: &str, headers: &[&str], credentials: bool) -> PageFetch {
+        PageFetch::new(&FetchRequest {
+            origin: "https://app.example".into(),
+            method: method.into(),
+            headers: headers
+                .iter()
+                .map(|h| (h.to_string(), "x".into()))
+                .collect(),
+            credentials,
+        })
+    }
+
+    #[test]
+    fn safelisted_requests_need_no_preflight() {
+        assert!(!page("GET", &["accept"], false).needs_preflight());
+        assert!(page("GET", &["x-custom"], false).needs_preflight());
+        assert!(page("PUT", &[], false).needs_preflight());
+        assert_eq!(
+            page("PUT", &["X-B", "x-a", "x-b"], false).request_headers_value(),
+            Some("x-a,x-b".into())
+        );
+    }
+
+    #[test]
+    fn a_wildcard_covers_neither_credentials_nor_authorization() {
+        let star = preflight(&[
+            ("Access-Control-Allow-Origin", "*"),
+            ("Access-Control-Allow-Methods", "PUT"),
+            ("Access-Control-Allow-Headers", "*"),
+        ]);
+        assert_eq!(
+            preflight_check(&star, &page("PUT", &["x-a"], false)),
+            Ok(())
+        );
+        assert_eq!(
+            preflight_check(&star, &page("PUT", &["authorization"], false)),
+            Err(Blocked::HeaderNotAllowed("authorization".into()))
+        );
+        assert_eq!(
+            preflight_check(&star, &page("PUT", &[], true)),
+            Err(Blocked::WildcardWithCredentials)
+        );
+    }
 }
