@@ -16,6 +16,7 @@
 //   {"cmd":"check","selector":"...","checked":true}
 //   {"cmd":"click","selector":"..."}
 //   {"cmd":"press","key":"Tab"}                     -> {"ok":true,"focused":"<id or tag>"}
+//   {"cmd":"type","text":"..."}                     (keyboard input into the focused control)
 //   {"cmd":"text","selector":"..."}                 -> {"ok":true,"text":"..."} ("" when absent)
 //   {"cmd":"texts","selector":"..."}                -> {"ok":true,"texts":[...]}
 //   {"cmd":"count","selector":"..."}                -> {"ok":true,"count":N}
@@ -65,8 +66,9 @@ page.on("pageerror", (e) => consoleErrors.push(String(e)));
 const t0 = Date.now();
 await page.goto(url);
 await page.waitForSelector("body[data-ready=true]", { timeout: 30000 });
-// The page's own clock: navigation start to the first full render.
-const firstRenderMs = await page.evaluate(() => performance.now());
+// The page's own clock: navigation start (the redirect that sets the
+// cookie included) to the first full render, as the page recorded it.
+const firstRenderMs = await page.evaluate(() => Number(document.body.dataset.renderMs));
 console.log(JSON.stringify({ ready: true, firstRenderMs, wallMs: Date.now() - t0 }));
 
 // Reads one tester column back from what the page shows.
@@ -117,6 +119,7 @@ async function handle(c) {
       const focused = await page.evaluate(() => { const a = document.activeElement; return a ? (a.id || a.tagName.toLowerCase() + ":" + (a.textContent ?? "").trim().slice(0, 40)) : ""; });
       return { focused };
     }
+    case "type": await page.keyboard.type(c.text); return {};
     case "text": {
       const el = await page.$(c.selector);
       return { text: el ? await el.innerText() : "" };

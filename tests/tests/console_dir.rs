@@ -395,3 +395,59 @@ fn a_read_only_console_offers_no_write_and_refuses_a_forged_one() {
         before
     );
 }
+
+#[test]
+fn the_editor_works_with_the_keyboard_alone() {
+    let dir = manifest_dir("console-keyboard", 0);
+    let console = Console::start(&["--dir", dir.to_str().expect("utf-8")], &[]);
+    let mut page = Page::open(&console.url);
+    // From the overview, Tab to the object's link and follow it with Enter.
+    let mut reached = false;
+    for _ in 0..40 {
+        let focused = page.cmd(json!({"cmd": "press", "key": "Tab"}))["focused"].clone();
+        if focused.as_str().is_some_and(|f| f.contains("media/media")) {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "Tab reaches the media/media link in the overview");
+    page.cmd(json!({"cmd": "press", "key": "Enter"}));
+    page.wait_text("h1", "media/media", Duration::from_secs(5));
+    page.goto("#/o/media/media/edit");
+    let mut seen = Vec::new();
+    for _ in 0..60 {
+        let focused = page.cmd(json!({"cmd": "press", "key": "Tab"}))["focused"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let done = focused == "r0-maxAgeSeconds";
+        seen.push(focused);
+        if done {
+            break;
+        }
+    }
+    for control in [
+        "r0-allowedOrigins",
+        "r0-allowedHeaders",
+        "r0-exposeHeaders",
+        "r0-maxAgeSeconds",
+    ] {
+        assert!(
+            seen.iter().any(|s| s == control),
+            "Tab reaches {control}: {seen:?}"
+        );
+    }
+    assert!(
+        seen.iter().any(|s| s.starts_with("input:")),
+        "Tab reaches the method checkboxes: {seen:?}"
+    );
+    // Typing into the focused max age: the engine's error appears under it.
+    page.cmd(json!({"cmd": "press", "key": "End"}));
+    page.cmd(json!({"cmd": "type", "text": "x"}));
+    let issues = page.text("#r0-maxAgeSeconds-issues");
+    assert!(
+        issues.starts_with("Error:"),
+        "a max age of `300x` is refused: {issues}"
+    );
+    assert_eq!(page.count("#save:disabled"), 1);
+}

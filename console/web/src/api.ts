@@ -9,10 +9,9 @@ export let objects: BucketCors[] = [];
 const listeners: (() => void)[] = [];
 
 export async function start(): Promise<void> {
-  const r = await fetch("api/session");
-  if (!r.ok) throw new Error(`the console refused the session (${r.status}): open the URL it printed at start`);
+  const [r, list] = await Promise.all([fetch("api/session"), fetch("api/objects")]);
+  if (!r.ok || !list.ok) throw new Error(`the console refused the session (${r.status}): open the URL it printed at start`);
   session = await r.json();
-  const list = await fetch("api/objects");
   objects = await list.json();
   const events = new EventSource("api/watch");
   events.addEventListener("objects", (e) => {
