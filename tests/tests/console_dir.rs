@@ -100,6 +100,11 @@ fn the_overview_lists_every_manifest_and_every_view_passes_axe_at_both_widths() 
                 page.cmd(json!({"cmd": "fill", "selector": "#r0-allowedOrigins",
                     "value": "https://app.acme.example\nhttps://*.preview.acme.example\nhttps://new.acme.example"}));
             }
+            if name == "tester" {
+                // An upload the rules allow: preflight and actual request.
+                page.cmd(json!({"cmd": "tester", "requests": [{"origin": "https://app.acme.example",
+                    "method": "PUT", "headers": [["content-type", "image/png"]], "credentials": false}]}));
+            }
             if name == "overview" {
                 page.cmd(json!({"cmd": "fill", "selector": "#filter", "value": if suffix.is_empty() { "" } else { "web/" }}));
             }
@@ -184,7 +189,13 @@ impl Rng {
 }
 
 fn random_fetch(rng: &mut Rng) -> Value {
+    // Origins and methods the example rules name come up more often, so
+    // that the sample holds allowed and refused requests in number.
     let origins = [
+        "https://admin.acme.example",
+        "https://acme.example",
+        "https://app.acme.example",
+        "https://app.acme.example",
         "https://admin.acme.example",
         "https://acme.example",
         "https://watch.acme.example",
@@ -195,7 +206,9 @@ fn random_fetch(rng: &mut Rng) -> Value {
         "https://assets.acme.example",
         "null",
     ];
-    let methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "get"];
+    let methods = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "get", "GET", "PUT", "GET",
+    ];
     let headers = [
         "content-type: text/plain",
         "content-type: application/json",
@@ -207,7 +220,8 @@ fn random_fetch(rng: &mut Rng) -> Value {
         "accept: */*",
         "x-custom: 1",
     ];
-    let n = rng.next() % 3;
+    // Mostly none or one header: every added header is one more chance of a refusal.
+    let n = rng.next() % 4 / 2;
     let chosen: Vec<Value> = (0..n)
         .map(|_| {
             let (name, value) = rng.pick(&headers).split_once(": ").expect("pair");
