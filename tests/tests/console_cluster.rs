@@ -234,4 +234,27 @@ fn the_console_shows_the_cluster_and_a_save_reaches_garage_and_the_page() {
         page.text("#object-status")
     );
     page.screenshot(&screenshot_path("editor-saved-cluster"));
+    drop(page);
+
+    // A read-only console on the same cluster: no write control, and a
+    // forged write (with the CSRF token) is refused before the API server.
+    let read_only = Console::start(&["--read-only"], &[("KUBECONFIG", kubeconfig.as_str())]);
+    let mut page = Page::open(&read_only.url);
+    page.goto(&format!("#/o/{NS}/site/edit"));
+    for control in ["#save", "#add-rule", "#import", "[data-action]"] {
+        assert_eq!(page.count(control), 0, "{control} is offered read-only");
+    }
+    let generation =
+        cluster.get("bucketcors", NS, "site").expect("object")["metadata"]["generation"].clone();
+    let body = json!({"rules": [{"allowedOrigins": ["https://forged.example"], "allowedMethods": ["GET"]}]});
+    let forged = page.cmd(
+        json!({"cmd": "forgeWrite", "path": format!("api/objects/{NS}/site"),
+        "body": body.to_string(), "csrf": true}),
+    );
+    assert_eq!(forged["status"], 403, "{forged}");
+    let after = cluster.get("bucketcors", NS, "site").expect("object");
+    assert_eq!(
+        after["metadata"]["generation"], generation,
+        "the object is unchanged"
+    );
 }
