@@ -41,6 +41,11 @@ step "empty peer worker build (edge_soak's memory peer)" scripts/build-worker.sh
 step "worker bundle (wrangler deploy --dry-run)" scripts/bundle-worker.sh
 step "worker unit tests (host)" cargo test -p bucketcors-edge --lib
 step "fuzz library tests" cargo test --manifest-path fuzz/Cargo.toml --lib
+# The console's page is checked in (console/dist) and not rebuilt here:
+# tests/tests/console_assets.rs fails when it is stale. Its browser tests
+# need console/web's npm packages.
+step "console page tools (npm ci in console/web)" scripts/build-console.sh --tools
+step "console engine for wasm32" cargo build -p bucketcors-console-wasm --target wasm32-unknown-unknown
 step "worker clippy (wasm32)" cargo clippy -p bucketcors-edge --target wasm32-unknown-unknown -- -D warnings
 # Every test as its own process, four at a time (.config/nextest.toml says
 # why and keeps the CPU-bound soaks apart); doc tests, which nextest does

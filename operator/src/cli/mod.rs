@@ -9,6 +9,7 @@
 
 mod apply;
 mod backend_args;
+mod console;
 mod convert;
 pub mod crd;
 mod doctor;
@@ -58,6 +59,8 @@ pub enum Command {
     Doctor(Box<doctor::Args>),
     /// Inspect the edge worker: what it enforces for a host.
     Edge(edge_status::Args),
+    /// Serve a local web page to see, edit and test every bucket's CORS rules.
+    Console(console::Args),
 }
 
 /// A provider dialect on the command line.
@@ -120,5 +123,6 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::run(&args),
         Command::Doctor(args) => doctor::run(&args),
         Command::Edge(args) => edge_status::run(&args),
+        Command::Console(args) => console::run(&args),
     }
 }

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod browser_cors;
 pub mod cli;
 pub mod cluster;
+pub mod console;
 pub mod edge_kv;
 pub mod fault_proxy;
 pub mod finalizer;
