@@ -92,8 +92,8 @@ impl DirSource {
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("{file}: cannot read: {e}"))?;
         let mut documents = Vec::new();
-        for document in serde_yaml::Deserializer::from_str(&text) {
-            let value = <serde_yaml::Value as serde::Deserialize>::deserialize(document)
+        for document in serde_norway::Deserializer::from_str(&text) {
+            let value = <serde_norway::Value as serde::Deserialize>::deserialize(document)
                 .map_err(|e| format!("{file}: not YAML: {e}"))?;
             documents.push(value);
         }
@@ -111,7 +111,7 @@ impl DirSource {
             .get_mut("spec")
             .and_then(|s| s.as_mapping_mut())
             .ok_or_else(|| format!("{source}: the document has no spec"))?;
-        let rules = serde_yaml::to_value(&config.rules).map_err(|e| e.to_string())?;
+        let rules = serde_norway::to_value(&config.rules).map_err(|e| e.to_string())?;
         spec.insert("rules".into(), rules);
         if config.response_vary {
             spec.insert("responseVary".into(), true.into());
@@ -132,7 +132,7 @@ impl DirSource {
                 out.push_str("---\n");
             }
             if !document.is_null() {
-                out.push_str(&serde_yaml::to_string(document).map_err(|e| e.to_string())?);
+                out.push_str(&serde_norway::to_string(document).map_err(|e| e.to_string())?);
             }
         }
         let temporary = path.with_extension("console-tmp");

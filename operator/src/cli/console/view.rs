@@ -57,7 +57,7 @@ impl ObjectView {
                 .unwrap_or_default(),
             status: object.status.clone(),
             source,
-            manifest: serde_yaml::to_string(&shown).unwrap_or_default(),
+            manifest: serde_norway::to_string(&shown).unwrap_or_default(),
         }
     }
 }
