@@ -29,7 +29,10 @@ pub use table::{
     Wildcards,
 };
 
-/// A store that holds bucket CORS rules.
+/// The store behind the bucket's API (`s3`, `oss`, `r2`, `garage`, `ceph`,
+/// `minio`, `gcs-interop`): lints check the rules against what it accepts
+/// and how it answers. Default: from the provider and the endpoint's host
+/// (R2 and GCS are told by it; any other S3 endpoint is `s3`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]

@@ -5,7 +5,8 @@
 //! source code, an issue thread where its maintainers confirm the
 //! behaviour, or a test in this repository against the real store (Garage,
 //! `tests/tests/garage_capabilities.rs`, which sends a request for every
-//! difference claimed here). Where a store documents S3 compatibility and
+//! difference claimed here; what to look for came from Garage's
+//! `src/api/common/cors.rs`, `cors_rule_matches` and `add_cors_headers`). Where a store documents S3 compatibility and
 //! nothing more specific is known, the entry says so and points at the
 //! S3 behaviour it inherits.
 
@@ -162,8 +163,6 @@ const S3_RECORDED: &str = "spec section 3 (responses recorded against AWS S3)";
 const OSS_DOCS: &str = "https://www.alibabacloud.com/help/en/oss/developer-reference/putbucketcors";
 const OSS_SPEC: &str = "spec section 4 (OSS Options and GetBucketCors docs)";
 const R2_DOCS: &str = "https://developers.cloudflare.com/r2/buckets/cors/";
-const GARAGE_CODE: &str =
-    "deuxfleurs-org/garage src/api/common/cors.rs (cors_rule_matches, add_cors_headers)";
 const CEPH_FIX: &str = "ceph/ceph#69190 (rgw: match CORS rules like Amazon S3; \
     before it RGWCORSConfiguration::host_name_rule matched the origin only)";
 const GCS_DOCS: &str = "https://cloud.google.com/storage/docs/xml-api/put-bucket-cors";
@@ -236,7 +235,7 @@ const GARAGE: Capability = Capability {
     allow_headers: fact(AllowHeaders::Literal, Source::Test(GARAGE_TEST)),
     max_age: fact(false, Source::Test(GARAGE_TEST)),
     credentials: fact(false, Source::Test(GARAGE_TEST)),
-    selection: fact(Selection::FirstFullMatch, Source::Code(GARAGE_CODE)),
+    selection: fact(Selection::FirstFullMatch, Source::Test(GARAGE_TEST)),
     apply_delay_seconds: fact(0, Source::Test(GARAGE_TEST)),
 };
 
