@@ -7,6 +7,7 @@ pub mod browser_cors;
 pub mod cli;
 pub mod cluster;
 pub mod edge_kv;
+pub mod engine_origin;
 pub mod fault_proxy;
 pub mod finalizer;
 pub mod manifest;
