@@ -273,7 +273,7 @@ pub struct EdgeSpec {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BucketCorsStatus {
-    /// `Ready`, `BackendSynced`, `EdgePublished`.
+    /// `Ready`, `BackendSynced`, `EdgePublished`, `Linted`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "schema::conditions")]
     pub conditions: Vec<Condition>,
@@ -292,6 +292,12 @@ pub struct BucketCorsStatus {
     /// Generation the status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// What the rules will still do wrong in browsers or on the store
+    /// (`bucketcors validate`'s lints), one line each: code, rule, field,
+    /// why, fix. The `Linted` condition counts them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub warnings: Vec<String>,
 }
 
 impl BucketCorsStatus {

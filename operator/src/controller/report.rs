@@ -13,6 +13,8 @@ use bucketcors_sync::backend::Target;
 use bucketcors_sync::reconcile::{self, Change, EdgeResult};
 use bucketcors_sync::tenancy::Refusal;
 
+pub mod lints;
+
 /// Normal or Warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoteKind {
