@@ -101,6 +101,34 @@ pub struct LintInfo {
     pub name: &'static str,
     /// One sentence.
     pub summary: &'static str,
+    /// The lint as a CEL predicate, when one can say it: see [`Cel`].
+    pub cel: Option<Cel>,
+}
+
+/// A lint as CEL, for the admission policy that makes `kubectl apply`
+/// print it: `rule` is true for a clean rule `r` (BucketCors field names:
+/// `r.allowedOrigins`, `r.maxAgeSeconds`, ...), and applies to every
+/// object, or only to those whose `spec.backend.flavor` is `target`.
+/// Lints that need the whole rule list (shadowing) or facts the object
+/// does not hold (credentials) have none; the operator's status and
+/// `bucketcors validate` still report them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Cel {
+    /// True when the rule `r` is clean.
+    pub rule: &'static str,
+    /// Only for this flavor.
+    pub target: Option<Target>,
+}
+
+const fn cel(rule: &'static str) -> Option<Cel> {
+    Some(Cel { rule, target: None })
+}
+
+const fn cel_on(target: Target, rule: &'static str) -> Option<Cel> {
+    Some(Cel {
+        rule,
+        target: Some(target),
+    })
 }
 
 /// Every lint, in code order: the one list the CLI, docs and admission
@@ -111,138 +139,184 @@ pub const CATALOG: &[LintInfo] = &[
         "BC101",
         "origin-upper-case",
         "an allowed origin has upper-case letters, but browsers send scheme and host in lower case",
+        cel("r.allowedOrigins.all(o, !o.contains('://') || o.lowerAscii() == o)"),
     ),
     info(
         LintCode::OriginDefaultPort,
         "BC102",
         "origin-default-port",
         "an allowed origin writes the scheme's default port, which browsers leave out",
+        cel(
+            "r.allowedOrigins.all(o, !o.lowerAscii().matches('^(http|ws)://[^/]*:80$') && !o.lowerAscii().matches('^(https|wss)://[^/]*:443$'))",
+        ),
     ),
     info(
         LintCode::OriginTrailingDot,
         "BC103",
         "origin-trailing-dot",
         "an allowed origin's host ends with a dot, which only pages opened at the dotted name send",
+        cel("r.allowedOrigins.all(o, !o.matches('^[^/]*://[^/]+[.](:[^/:]*)?$'))"),
     ),
     info(
         LintCode::OriginNoScheme,
         "BC104",
         "origin-no-scheme",
         "an allowed origin has no scheme, but browsers always send one",
+        cel(
+            "r.allowedOrigins.all(o, o == '*' || o == '' || o.lowerAscii() == 'null' || o.contains('://'))",
+        ),
     ),
     info(
         LintCode::OriginNull,
         "BC105",
         "origin-null",
         "`null` is allowed, which any page can send from a sandboxed frame",
+        cel("r.allowedOrigins.all(o, o.lowerAscii() != 'null')"),
     ),
     info(
         LintCode::StarOriginWithCredentials,
         "BC110",
         "star-origin-with-credentials",
         "`*` origin in a rule that pages send credentials to; browsers refuse `Access-Control-Allow-Origin: *` with credentials",
+        None,
     ),
     info(
         LintCode::WildcardHeadersLiteral,
         "BC120",
         "wildcard-headers-literal",
         "`*` allowed headers on a store that answers a literal `*`, which never covers Authorization",
+        cel_on(
+            Target::Garage,
+            "!has(r.allowedHeaders) || !('*' in r.allowedHeaders) || r.allowedHeaders.exists(h, h.lowerAscii() == 'authorization')",
+        ),
     ),
     info(
         LintCode::MaxAgeAboveChromiumCap,
         "BC130",
         "max-age-above-chromium-cap",
         "maxAgeSeconds above 7200, which Chromium caps to 7200",
+        cel("!has(r.maxAgeSeconds) || r.maxAgeSeconds <= 7200 || r.maxAgeSeconds > 86400"),
     ),
     info(
         LintCode::MaxAgeAboveFirefoxCap,
         "BC131",
         "max-age-above-firefox-cap",
         "maxAgeSeconds above 86400, which Firefox caps to 86400 and Chromium to 7200",
+        cel("!has(r.maxAgeSeconds) || r.maxAgeSeconds <= 86400"),
     ),
     info(
         LintCode::MaxAgeZero,
         "BC132",
         "max-age-zero",
         "maxAgeSeconds 0 turns the preflight cache off: every request preflights",
+        cel("!has(r.maxAgeSeconds) || r.maxAgeSeconds != 0"),
     ),
     info(
         LintCode::ExposeSafelisted,
         "BC140",
         "expose-safelisted",
         "an exposed header is CORS-safelisted, so pages can read it anyway",
+        cel(
+            "!has(r.exposeHeaders) || r.exposeHeaders.all(h, !(h.lowerAscii() in ['cache-control', 'content-language', 'content-length', 'content-type', 'expires', 'last-modified', 'pragma']))",
+        ),
     ),
     info(
         LintCode::RulePartlyShadowed,
         "BC150",
         "rule-partly-shadowed",
         "an earlier rule wins some (origin, method) classes of this rule",
+        None,
     ),
     info(
         LintCode::ActualRequestsAnsweredEarlier,
         "BC151",
         "actual-requests-answered-earlier",
         "actual requests are answered by an earlier rule with other expose headers",
+        None,
     ),
     info(
         LintCode::AnyOriginCanWrite,
         "BC160",
         "any-origin-can-write",
         "every origin may send PUT, POST or DELETE",
+        cel(
+            "!r.allowedOrigins.exists(o, o == '*' || o.matches('^[^/*]*://[*]$')) || !r.allowedMethods.exists(m, m in ['PUT', 'POST', 'DELETE'])",
+        ),
     ),
     info(
         LintCode::TargetRefusesBucketCors,
         "BC201",
         "target-refuses-bucket-cors",
         "the store refuses PutBucketCors",
+        cel_on(Target::Minio, "false"),
     ),
     info(
         LintCode::TargetOtherFormat,
         "BC202",
         "target-other-format",
         "the store takes another CORS document format",
+        cel_on(Target::GcsInterop, "false"),
     ),
     info(
         LintCode::TargetLiteralWildcard,
         "BC203",
         "target-literal-wildcard",
         "the store matches a partial `*` pattern literally",
+        cel_on(
+            Target::Garage,
+            "r.allowedOrigins.all(o, o == '*' || !o.contains('*')) && (!has(r.allowedHeaders) || r.allowedHeaders.all(h, h == '*' || !h.contains('*')))",
+        ),
     ),
     info(
         LintCode::TargetRefusesPattern,
         "BC204",
         "target-refuses-pattern",
         "the store refuses this origin pattern",
+        cel_on(
+            Target::R2,
+            "r.allowedOrigins.all(o, !o.matches('^[^/]*://.*:[^:]*[*][^:]*$'))",
+        ),
     ),
     info(
         LintCode::TargetHeaderCase,
         "BC205",
         "target-header-case",
         "the store compares header names case-sensitively, and browsers send them in lower case",
+        cel_on(
+            Target::Garage,
+            "!has(r.allowedHeaders) || r.allowedHeaders.all(h, h.lowerAscii() == h)",
+        ),
     ),
     info(
         LintCode::TargetJoinsOrigins,
         "BC206",
         "target-joins-origins",
         "the store sends every allowed origin of the rule in one header, which browsers refuse",
+        cel_on(Target::Garage, "size(r.allowedOrigins) <= 1"),
     ),
     info(
         LintCode::TargetNoMaxAge,
         "BC207",
         "target-no-max-age",
         "the store never sends Access-Control-Max-Age",
+        cel_on(
+            Target::Garage,
+            "!has(r.maxAgeSeconds) || r.maxAgeSeconds == 0",
+        ),
     ),
     info(
         LintCode::TargetNoCredentials,
         "BC208",
         "target-no-credentials",
         "the store never sends Access-Control-Allow-Credentials",
+        None,
     ),
     info(
         LintCode::TargetFirstOriginMatch,
         "BC209",
         "target-first-origin-match",
         "the store picks the first rule by origin alone, so a later rule for the same origin is never reached",
+        None,
     ),
 ];
 
@@ -251,12 +325,14 @@ const fn info(
     id: &'static str,
     name: &'static str,
     summary: &'static str,
+    cel: Option<Cel>,
 ) -> LintInfo {
     LintInfo {
         code,
         id,
         name,
         summary,
+        cel,
     }
 }
 
