@@ -268,6 +268,20 @@ fn bc150_partly_shadowed_names_the_winner() {
     ]);
     assert_eq!(validate(&whole, Dialect::S3).warnings.len(), 1);
     assert!(!s3(&whole).contains(&LintCode::RulePartlyShadowed));
+    // Also when another earlier rule wins some classes first.
+    let whole = config(vec![
+        rule(&["https://app.example.com"], &["GET"], &[]),
+        rule(&["*"], &["GET", "PUT"], &[]),
+        rule(&["https://app.example.com"], &["GET", "PUT"], &[]),
+    ]);
+    let warnings = validate(&whole, Dialect::S3).warnings;
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert!(warnings[0].message.contains("rule 1"), "{}", warnings[0]);
+    assert!(
+        !s3(&whole).contains(&LintCode::RulePartlyShadowed),
+        "{:#?}",
+        lint(&whole, Dialect::S3, &LintOptions::default())
+    );
 }
 
 #[test]

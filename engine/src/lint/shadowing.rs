@@ -85,11 +85,18 @@ pub(crate) fn check(config: &CorsConfig, out: &mut Vec<Lint>) {
         if all.is_empty() {
             continue;
         }
-        // One earlier rule winning everything is validation's "never used"
-        // warning (or a duplicate): do not say it twice.
-        if let Some(Some(first)) = all.first()
-            && all.iter().all(|w| **w == Some(*first))
-        {
+        // One earlier rule covering every class is validation's "never
+        // used" warning (or a duplicate): do not say it twice.
+        let covers_all = |i: usize| {
+            shapes[j].origins.iter().all(|origin| {
+                methods.iter().all(|m| {
+                    config.rules[i].allowed_methods.iter().any(|x| x == m)
+                        && shapes[i].covers_origin(origin)
+                        && shapes[i].covers_headers(&shapes[j])
+                })
+            })
+        };
+        if all.iter().all(|w| w.is_some()) && (0..j).any(covers_all) {
             continue;
         }
         let never_used = all.iter().all(|w| w.is_some());
