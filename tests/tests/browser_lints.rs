@@ -5,7 +5,8 @@
 //! ties the browser's outcome to the lint's prediction.
 //!
 //! S3's answers come from [`support::engine_origin`] (the engine's
-//! S3-dialect decision served on loopback); the Garage lints use a real
+//! S3-dialect decision served on loopback); the Garage lints (literal `*`
+//! allowed headers, joined origins, no Allow-Credentials) use a real
 //! Garage. The Max-Age caps (7,200 s in Chromium, 86,400 s in Firefox) are
 //! not waited out: their sources are cited in `engine/src/lint/max_age.rs`.
 //! `null` origins come from sandboxed frames, which the driver does not
@@ -302,6 +303,32 @@ fn garage_lints_show_in_chromium() {
     let seen = browser.fetch(&probe("joined-good"));
     assert!(
         !console(&seen).contains("multiple values"),
+        "{}",
+        console(&seen)
+    );
+
+    // No Access-Control-Allow-Credentials: credentialed requests fail.
+    let one = config(vec![rule(&[&page], &["GET"], &["x-probe"])]);
+    let with_credentials = LintOptions {
+        credentials: true,
+        target: Some(Target::Garage),
+    };
+    let codes: Vec<LintCode> = lint(&one, Dialect::S3, &with_credentials)
+        .into_iter()
+        .map(|l| l.code)
+        .collect();
+    assert!(codes.contains(&LintCode::TargetNoCredentials), "{codes:?}");
+    put(&garage, "site", &one);
+    let seen = browser.fetch(&probe("creds").with_credentials());
+    assert!(!seen.ok, "{seen:?}");
+    assert!(
+        console(&seen).contains("Access-Control-Allow-Credentials"),
+        "{}",
+        console(&seen)
+    );
+    let seen = browser.fetch(&probe("creds-good"));
+    assert!(
+        !console(&seen).contains("Access-Control-Allow-Credentials"),
         "{}",
         console(&seen)
     );
