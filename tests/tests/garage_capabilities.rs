@@ -198,7 +198,10 @@ fn cap() -> &'static bucketcors_engine::target::Capability {
 }
 
 fn tested_here(source: Source) {
-    assert_eq!(source, Source::Test("tests/tests/garage_capabilities.rs"));
+    assert_eq!(
+        source,
+        Source::Test("observed against Garage 2.5.0 in tests/tests/garage_capabilities.rs",)
+    );
 }
 
 #[test]
@@ -213,21 +216,32 @@ fn garage_row_matches_the_real_server() {
         .put(&config(vec![rule(&[app], &["GET"], &[])]))
         .expect("PutBucketCors accepted");
 
-    // Origins: a partial `*` is a literal character.
-    assert_eq!(cap().origin_wildcards.value, Wildcards::LoneStarOnly);
+    // Origins: one `*` matches any run of characters (several labels
+    // too); a second `*` is a literal character.
+    assert_eq!(cap().origin_wildcards.value, Wildcards::OneStar);
     tested_here(cap().origin_wildcards.source);
     let c = config(vec![rule(&["https://*.example.com"], &["GET"], &[])]);
     let (real, s3) = probe(&store, &c, app, "GET", None);
-    assert_eq!((real.status, s3.0), (403, 200), "{}", real.text());
-    let (literal, _) = probe(&store, &c, "https://*.example.com", "GET", None);
-    assert_eq!(literal.status, 200, "the pattern matches only itself");
+    assert_eq!((real.status, s3.0), (200, 200), "{}", real.text());
+    let (deep, _) = probe(&store, &c, "https://a.b.example.com", "GET", None);
+    assert_eq!(deep.status, 200, "{}", deep.text());
+    let (bare, _) = probe(&store, &c, "https://example.com", "GET", None);
+    assert_eq!(bare.status, 403, "{}", bare.text());
+    let c = config(vec![rule(&["https://*.*.com"], &["GET"], &[])]);
+    // The S3 dialect refuses this document, so no `probe`: Garage stores it.
+    store.put(&c).expect("Garage accepts two stars");
+    let two_stars = store.preflight(app, "GET", None);
+    assert_eq!(two_stars.status, 403, "{}", two_stars.text());
+    let model = answer(Target::Garage, Some(&c), &Request::preflight(app, "GET"));
+    assert_eq!(model.map(|m| m.status), Some(403));
 
-    // Headers: a partial `*` is literal too.
-    assert_eq!(cap().header_wildcards.value, Wildcards::LoneStarOnly);
+    // Headers: one `*` matches too; the answer lists the rule's pattern.
+    assert_eq!(cap().header_wildcards.value, Wildcards::OneStar);
     tested_here(cap().header_wildcards.source);
     let c = config(vec![rule(&[app], &["PUT"], &["x-amz-*"])]);
     let (real, s3) = probe(&store, &c, app, "PUT", Some("x-amz-date"));
-    assert_eq!((real.status, s3.0), (403, 200), "{}", real.text());
+    assert_eq!((real.status, s3.0), (200, 200), "{}", real.text());
+    assert_eq!(real.header("access-control-allow-headers"), Some("x-amz-*"));
 
     // Header names compare case-sensitively; browsers send lower case.
     assert_eq!(cap().header_case.value, HeaderCase::Sensitive);
@@ -235,19 +249,25 @@ fn garage_row_matches_the_real_server() {
     let c = config(vec![rule(&[app], &["PUT"], &["Content-Type"])]);
     let (real, s3) = probe(&store, &c, app, "PUT", Some("content-type"));
     assert_eq!((real.status, s3.0), (403, 200), "{}", real.text());
+    let c = config(vec![rule(&[app], &["PUT"], &["X-Amz-*"])]);
+    let (real, s3) = probe(&store, &c, app, "PUT", Some("x-amz-date"));
+    assert_eq!((real.status, s3.0), (403, 200), "{}", real.text());
 
-    // Allow-Origin: every allowed origin of the rule, joined.
-    assert_eq!(cap().allow_origin.value, AllowOrigin::JoinAll);
+    // Allow-Origin: the request's origin, not the rule's list; `*` for a
+    // `*` rule, as S3.
+    assert_eq!(cap().allow_origin.value, AllowOrigin::EchoOrStar);
     tested_here(cap().allow_origin.source);
     let two = ["https://app.example.com", "https://b.example.com"];
     let c = config(vec![rule(&two, &["GET"], &[])]);
     let (real, s3) = probe(&store, &c, app, "GET", None);
     assert_eq!(real.status, 200);
-    assert_eq!(
-        real.header("access-control-allow-origin"),
-        Some("https://app.example.com, https://b.example.com")
-    );
+    assert_eq!(real.header("access-control-allow-origin"), Some(app));
     assert!(s3.1.contains(&("access-control-allow-origin".into(), app.into())));
+    let c = config(vec![rule(&["*"], &["GET"], &[])]);
+    let (real, s3) = probe(&store, &c, app, "GET", None);
+    assert_eq!(real.status, 200);
+    assert_eq!(real.header("access-control-allow-origin"), Some("*"));
+    assert!(s3.1.contains(&("access-control-allow-origin".into(), "*".into())));
 
     // Allow-Headers: the rule's list as written, so `*` is sent literally.
     assert_eq!(cap().allow_headers.value, AllowHeaders::Literal);

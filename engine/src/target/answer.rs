@@ -5,11 +5,11 @@
 //! Two stores have a model:
 //!
 //! - Garage ([`super::table`]'s Garage row, each entry tested against the
-//!   real server): the first rule whose origin is the request's exactly or
-//!   `*`, whose method is the request's exactly or `*`, and each of whose
-//!   requested header names is allowed exactly or by `*`; the answer
-//!   carries the rule's lists as configured (every origin joined, the
-//!   allowed headers as written) and no Max-Age or credentials;
+//!   real server, Garage 2.5.0): the first rule whose origin matches the
+//!   request's by a `*` pattern, whose method is the request's exactly or
+//!   `*`, and each of whose requested header names matches by a `*`
+//!   pattern case-sensitively; the answer carries `*` for a `*` rule, else the request's origin,
+//!   carries the allowed headers as written and no Max-Age or credentials;
 //! - Ceph RGW before ceph/ceph#69190: the first rule whose origin matches
 //!   is the only one tried; when it does not allow the method and headers,
 //!   the preflight is refused although a later rule allows it.
@@ -105,7 +105,12 @@ fn garage(config: Option<&CorsConfig>, request: &Request<'_>) -> TargetAnswer {
             headers: vec![
                 (
                     "Access-Control-Allow-Origin".into(),
-                    rule.allowed_origins.join(", "),
+                    // `*` for a rule allowing any origin, else the request's.
+                    if rule.allowed_origins.iter().any(|o| o == "*") {
+                        "*".to_owned()
+                    } else {
+                        origin.to_owned()
+                    },
                 ),
                 (
                     "Access-Control-Allow-Methods".into(),
@@ -122,14 +127,14 @@ fn garage(config: Option<&CorsConfig>, request: &Request<'_>) -> TargetAnswer {
             ],
             matched_rule: Some(index),
             reason: format!(
-                "rule {index} matches by Garage's exact comparison; Garage sends the rule's \
-                 lists as configured, no Access-Control-Max-Age and no \
+                "rule {index} matches by Garage's comparison; Garage sends `*` for a `*` rule \
+                 or else the request's origin, sends the rule's other lists as configured, no Access-Control-Max-Age and no \
                  Access-Control-Allow-Credentials"
             ),
         },
         None if preflight => refuse(
             403,
-            "no rule matches by Garage's exact comparison (403 This CORS request is not allowed.)",
+            "no rule matches by Garage's comparison (403 This CORS request is not allowed.)",
         ),
         None => refuse(
             200,
@@ -138,14 +143,19 @@ fn garage(config: Option<&CorsConfig>, request: &Request<'_>) -> TargetAnswer {
     }
 }
 
-/// Garage's rule match: origin exactly or `*`, method exactly or `*`, every
-/// requested name exactly (case-sensitive) or `*`.
+/// Garage's rule match (observed against Garage 2.5.0): origin by a `*`
+/// pattern, method exactly or `*`, every requested name by a `*` pattern
+/// compared case-sensitively.
 fn garage_matches(rule: &Rule, origin: &str, method: &str, names: &[&str]) -> bool {
-    rule.allowed_origins.iter().any(|o| o == "*" || o == origin)
+    rule.allowed_origins
+        .iter()
+        .any(|o| Pattern::new(o).matches(origin))
         && rule.allowed_methods.iter().any(|m| m == "*" || m == method)
-        && names
-            .iter()
-            .all(|n| rule.allowed_headers.iter().any(|h| h == "*" || h == n))
+        && names.iter().all(|n| {
+            rule.allowed_headers
+                .iter()
+                .any(|h| Pattern::new(h).matches(n))
+        })
 }
 
 fn ceph(config: Option<&CorsConfig>, request: &Request<'_>) -> TargetAnswer {
