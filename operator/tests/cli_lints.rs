@@ -171,14 +171,15 @@ metadata: {name: m}
 spec:
   backend: {provider: s3, bucket: m, flavor: garage}
   rules:
-    - allowedOrigins: ["https://a.example.com", "https://b.example.com"]
-      allowedMethods: [GET]
+    - allowedOrigins: ["https://a.example.com"]
+      allowedMethods: [PUT]
+      allowedHeaders: [Content-Type]
 "#,
     );
     let run = bucketcors(&["validate", manifest.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stderr.contains("BC206 target-joins-origins"),
+        run.stderr.contains("BC205 target-header-case"),
         "{}",
         run.stderr
     );

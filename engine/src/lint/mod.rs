@@ -74,14 +74,10 @@ pub enum LintCode {
     TargetRefusesBucketCors,
     /// The target store takes another document format.
     TargetOtherFormat,
-    /// The target matches this pattern literally (no partial wildcards).
-    TargetLiteralWildcard,
     /// The target refuses this origin pattern.
     TargetRefusesPattern,
     /// The target compares header names case-sensitively.
     TargetHeaderCase,
-    /// The target joins all of a rule's origins into one header.
-    TargetJoinsOrigins,
     /// The target never sends Access-Control-Max-Age.
     TargetNoMaxAge,
     /// The target never sends Access-Control-Allow-Credentials.
@@ -257,16 +253,8 @@ pub const CATALOG: &[LintInfo] = &[
         "the store takes another CORS document format",
         cel_on(Target::GcsInterop, "false"),
     ),
-    info(
-        LintCode::TargetLiteralWildcard,
-        "BC203",
-        "target-literal-wildcard",
-        "the store matches a partial `*` pattern literally",
-        cel_on(
-            Target::Garage,
-            "r.allowedOrigins.all(o, o == '*' || !o.contains('*')) && (!has(r.allowedHeaders) || r.allowedHeaders.all(h, h == '*' || !h.contains('*')))",
-        ),
-    ),
+    // BC203 (target-literal-wildcard) retired: Garage 2.5.0, its only
+    // store, matches a partial `*` (tests/tests/garage_capabilities.rs).
     info(
         LintCode::TargetRefusesPattern,
         "BC204",
@@ -287,13 +275,8 @@ pub const CATALOG: &[LintInfo] = &[
             "!has(r.allowedHeaders) || r.allowedHeaders.all(h, h.lowerAscii() == h)",
         ),
     ),
-    info(
-        LintCode::TargetJoinsOrigins,
-        "BC206",
-        "target-joins-origins",
-        "the store sends every allowed origin of the rule in one header, which browsers refuse",
-        cel_on(Target::Garage, "size(r.allowedOrigins) <= 1"),
-    ),
+    // BC206 (target-joins-origins) retired: Garage 2.5.0, its only store,
+    // echoes the request's origin (tests/tests/garage_capabilities.rs).
     info(
         LintCode::TargetNoMaxAge,
         "BC207",

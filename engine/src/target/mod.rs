@@ -187,19 +187,9 @@ pub(crate) fn check(
         for (i, origin) in rule.allowed_origins.iter().enumerate() {
             let field = Some(format!("allowedOrigins[{i}]"));
             let partial = origin.contains('*') && origin != "*";
-            match cap.origin_wildcards.value {
-                Wildcards::LoneStarOnly if partial => out.push(at.warning(
-                    LintCode::TargetLiteralWildcard,
-                    field,
-                    format!("{origin:?} has a partial `*`"),
-                    &format!(
-                        "{target} compares origins exactly and treats only a lone `*` as a \
-                         wildcard, so this entry matches no browser [{}]",
-                        cap.origin_wildcards.source
-                    ),
-                    "list each origin by name (or use `*`)".to_owned(),
-                )),
-                Wildcards::NotInPort if partial && star_in_port(origin) => out.push(Lint {
+            if cap.origin_wildcards.value == Wildcards::NotInPort && partial && star_in_port(origin)
+            {
+                out.push(Lint {
                     severity: Severity::Error,
                     ..at.warning(
                         LintCode::TargetRefusesPattern,
@@ -211,32 +201,11 @@ pub(crate) fn check(
                         ),
                         "list each port by name (`http://localhost:3000`)".to_owned(),
                     )
-                }),
-                _ => {}
+                });
             }
         }
         for (i, header) in rule.allowed_headers.iter().enumerate() {
             let field = || Some(format!("allowedHeaders[{i}]"));
-            if cap.header_wildcards.value == Wildcards::LoneStarOnly
-                && header.contains('*')
-                && header != "*"
-            {
-                out.push(
-                    at.warning(
-                        LintCode::TargetLiteralWildcard,
-                        field(),
-                        format!("{header:?} has a partial `*`"),
-                        &format!(
-                            "{target} compares header names exactly and treats only a lone `*` as \
-                         a wildcard, so this entry matches no requested header [{}]",
-                            cap.header_wildcards.source
-                        ),
-                        "list each header by name (`x-amz-date`, `x-amz-content-sha256`, ...) or \
-                     use `*`"
-                            .to_owned(),
-                    ),
-                );
-            }
             if cap.header_case.value == HeaderCase::Sensitive
                 && header.bytes().any(|b| b.is_ascii_uppercase())
             {
@@ -252,21 +221,6 @@ pub(crate) fn check(
                     format!("write {:?}", header.to_ascii_lowercase()),
                 ));
             }
-        }
-        if cap.allow_origin.value == AllowOrigin::JoinAll && rule.allowed_origins.len() > 1 {
-            out.push(at.warning(
-                LintCode::TargetJoinsOrigins,
-                Some("allowedOrigins".to_owned()),
-                format!("the rule allows {} origins", rule.allowed_origins.len()),
-                &format!(
-                    "{target} answers `Access-Control-Allow-Origin: {}` (every allowed origin \
-                     joined), and browsers refuse a header with several origins, so every \
-                     request this rule matches fails [{}]",
-                    rule.allowed_origins.join(", "),
-                    cap.allow_origin.source
-                ),
-                "split the rule into one rule per origin".to_owned(),
-            ));
         }
         if !cap.max_age.value && rule.max_age_seconds.is_some_and(|s| s > 0) {
             out.push(

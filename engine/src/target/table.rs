@@ -77,8 +77,6 @@ pub enum Submission {
 pub enum Wildcards {
     /// One `*` anywhere (the dialect's rule).
     OneStar,
-    /// Only the lone `*`; any other `*` is a literal character.
-    LoneStarOnly,
     /// One `*`, but not in the port (refused there).
     NotInPort,
 }
@@ -99,8 +97,6 @@ pub enum AllowOrigin {
     EchoOrStar,
     /// The request's origin, also for `*` (OSS).
     Echo,
-    /// Every allowed origin of the rule, joined with `, `.
-    JoinAll,
 }
 
 /// What `Access-Control-Allow-Headers` carries.
