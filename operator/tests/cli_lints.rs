@@ -117,8 +117,9 @@ fn target_garage_adds_the_store_lints_and_minio_refuses() {
         assert!(run.stderr.contains(code), "{code} missing:\n{}", run.stderr);
     }
     assert!(
-        run.stderr
-            .contains("tested: tests/tests/garage_capabilities.rs"),
+        run.stderr.contains(
+            "tested: observed against Garage 2.5.0 in tests/tests/garage_capabilities.rs"
+        ),
         "{}",
         run.stderr
     );
