@@ -11,7 +11,8 @@
 //!   default port written out, trailing dot, no scheme, `null`);
 //! - [`credentials`]: `*` origin where pages send credentials;
 //! - [`wildcard_headers`]: `*` allowed headers on a store that answers a
-//!   literal `*`, which never covers `Authorization`;
+//!   literal `*`, which by the Fetch standard never covers `Authorization`
+//!   (Chromium 156 deviates and lets it);
 //! - [`max_age`]: Max-Age above the browsers' caps, or 0;
 //! - [`safelisted_expose`]: exposed headers pages can read anyway;
 //! - [`shadowing`]: (origin, method) classes of a rule that an earlier rule
@@ -180,7 +181,7 @@ pub const CATALOG: &[LintInfo] = &[
         LintCode::WildcardHeadersLiteral,
         "BC120",
         "wildcard-headers-literal",
-        "`*` allowed headers on a store that answers a literal `*`, which never covers Authorization",
+        "`*` allowed headers on a store that answers a literal `*`, which by the Fetch standard never covers Authorization (Chromium 156 deviates and lets it)",
         cel_on(
             Target::Garage,
             "!has(r.allowedHeaders) || !('*' in r.allowedHeaders) || r.allowedHeaders.exists(h, h.lowerAscii() == 'authorization')",
