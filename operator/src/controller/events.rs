@@ -11,6 +11,7 @@
 //! with backoff does not flood the namespace. Failing to publish an Event is
 //! logged and otherwise ignored: it must never block a reconciliation.
 
+use super::report::lints::{self, LintNote};
 use super::report::{Note, NoteKind};
 use crate::crd::BucketCors;
 use kube::Resource;
@@ -41,6 +42,18 @@ impl Events {
         };
         self.publish(obj, type_, note.reason, note.action, note.text.clone())
             .await;
+    }
+
+    /// The Warning Event of one lint ([`super::report::lints::notes`]).
+    pub async fn lint(&self, obj: &BucketCors, note: &LintNote) {
+        self.publish(
+            obj,
+            EventType::Warning,
+            lints::REASON,
+            &note.action,
+            note.text.clone(),
+        )
+        .await;
     }
 
     /// A Normal event.

@@ -264,7 +264,7 @@ async fn write_status(
 ) -> Result<(), kube::Error> {
     status::apply(api, obj, new).await?;
     for note in report::lints::notes(obj.status.as_ref(), new) {
-        ctx.events.note(obj, &note).await;
+        ctx.events.lint(obj, &note).await;
     }
     Ok(())
 }

@@ -6,13 +6,16 @@
 //! (the same lines `bucketcors validate` prints). They land in
 //! `status.warnings`, the `Linted` condition counts them, and each warning
 //! the old status did not list becomes one Warning Event (reason `Lint`),
-//! so a resync publishes nothing new. Lints never make the object un-Ready:
+//! so a resync publishes nothing new. The event recorder aggregates Events
+//! of one object with the same type, reason and action into one series
+//! (keeping the first note), so each warning's Event gets an action of its
+//! own: its lint code and a digest of its line. Lints never make the object un-Ready:
 //! the configuration is applied as written.
 
-use super::{Note, NoteKind};
 use crate::controller::status::Verdict;
 use crate::crd::{BucketCors, BucketCorsStatus};
 use bucketcors_engine::lint::{LintOptions, lint};
+use sha2::{Digest, Sha256};
 
 /// The Event reason (and the `Linted` reason while there are warnings).
 pub const REASON: &str = "Lint";
@@ -60,18 +63,37 @@ pub fn linted(count: usize, listed: usize) -> Verdict {
     }
 }
 
-/// One Warning Event per warning of `new` that `old` did not list.
-pub fn notes(old: Option<&BucketCorsStatus>, new: &BucketCorsStatus) -> Vec<Note> {
+/// One Warning Event (reason [`REASON`]) about a lint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintNote {
+    /// `Lint BC130 1a2b3c4d`: the code and the first 8 hex digits of the
+    /// line's SHA-256, distinct per warning (see the module doc).
+    pub action: String,
+    /// The warning line, as `status.warnings` lists it.
+    pub text: String,
+}
+
+/// One Event per warning of `new` that `old` did not list.
+pub fn notes(old: Option<&BucketCorsStatus>, new: &BucketCorsStatus) -> Vec<LintNote> {
     new.warnings
         .iter()
         .filter(|w| !old.is_some_and(|o| o.warnings.contains(w)))
-        .map(|w| Note {
-            kind: NoteKind::Warning,
-            reason: REASON,
-            action: REASON,
+        .map(|w| LintNote {
+            action: action(w),
             text: w.clone(),
         })
         .collect()
+}
+
+/// The action of `line`'s Event: `warning: BC130 ...` gives `Lint BC130 <digest>`.
+fn action(line: &str) -> String {
+    let code = line
+        .split_once(": ")
+        .and_then(|(_, rest)| rest.split(' ').next())
+        .unwrap_or_default();
+    let digest = Sha256::digest(line.as_bytes());
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{REASON} {code} {hex}")
 }
 
 #[cfg(test)]
@@ -155,16 +177,40 @@ mod tests {
         assert_eq!(listed(many).len(), MAX_WARNINGS);
     }
 
+    /// Distinct warnings, even of one code, are distinct Events; the
+    /// action names the code and stays within the API's 128 characters.
+    #[test]
+    fn each_warning_has_an_action_of_its_own() {
+        let mut obj = object(Some(9000), "s3");
+        let second = obj.spec.rules[0].clone();
+        obj.spec.rules.push(second);
+        obj.spec.rules[1].allowed_origins = vec!["https://other.example.com".into()];
+        let lines = warnings(&obj);
+        let code = LintCode::MaxAgeAboveChromiumCap.id();
+        let same_code: Vec<&String> = lines.iter().filter(|l| l.contains(code)).collect();
+        assert_eq!(same_code.len(), 2, "{lines:#?}");
+        let actions: Vec<String> = notes(None, &status(lines.clone()))
+            .into_iter()
+            .map(|n| n.action)
+            .collect();
+        let distinct: std::collections::BTreeSet<&String> = actions.iter().collect();
+        assert_eq!(distinct.len(), actions.len(), "{actions:#?}");
+        for (line, action) in lines.iter().zip(&actions) {
+            assert!(
+                action.starts_with("Lint BC") && action.len() <= 128,
+                "{action}"
+            );
+            let code = action.split(' ').nth(1).unwrap();
+            assert!(line.contains(code), "{line} / {action}");
+        }
+    }
+
     #[test]
     fn only_new_warnings_get_an_event() {
         let before = status(vec!["a".into(), "b".into()]);
         let first = notes(None, &before);
         assert_eq!(first.len(), 2);
-        assert!(
-            first
-                .iter()
-                .all(|n| n.kind == NoteKind::Warning && n.reason == "Lint")
-        );
+        assert_ne!(first[0].action, first[1].action, "one series per warning");
         assert!(notes(Some(&before), &before).is_empty());
         let after = status(vec!["b".into(), "c".into()]);
         let fresh: Vec<String> = notes(Some(&before), &after)
