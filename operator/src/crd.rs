@@ -64,7 +64,7 @@ pub const DEFAULT_RESYNC: Duration = Duration::from_secs(5 * 60);
     status = "BucketCorsStatus",
     printcolumn = r#"{"name":"Provider","type":"string","jsonPath":".spec.backend.provider","description":"oss or s3"}"#,
     printcolumn = r#"{"name":"Bucket","type":"string","jsonPath":".spec.backend.bucket","description":"The bucket whose CORS configuration this resource owns"}"#,
-    printcolumn = r#"{"name":"Rules","type":"integer","jsonPath":".status.ruleCount","description":"Number of rules applied to the bucket"}"#,
+    printcolumn = r#"{"name":"Rules","type":"integer","jsonPath":".status.ruleCount","description":"Number of rules in force at the bucket (the last rules applied and verified)"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status","description":"The bucket holds the rules (and the edge serves them when enabled)"}"#,
     printcolumn = r#"{"name":"Edge","type":"string","jsonPath":".status.conditions[?(@.type==\"EdgePublished\")].reason","description":"Edge publication state"}"#,
     printcolumn = r#"{"name":"Revision","type":"string","priority":1,"jsonPath":".status.appliedRevision","description":"Revision (content hash) of the rules the bucket holds; shown by kubectl get -o wide"}"#,
@@ -256,9 +256,13 @@ pub struct EdgeSpec {
     #[serde(default)]
     #[schemars(schema_with = "schema::edge_hosts")]
     pub hosts: Vec<String>,
-    /// Optional path prefix under those hosts (for example `/assets`).
+    /// Optional path prefix under those hosts (for example `/assets`): one
+    /// path segment, since the worker routes a request by its first
+    /// segment only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^/[^\s?#]*$"), length(max = 1024))]
+    #[x_kube(validation = kube::core::Rule::new("self.matches('^/[^/]+/?$')")
+        .message("spec.edge.pathPrefix must be one path segment such as `/assets` (the edge routes by the first segment only): no `/` inside"))]
     pub path_prefix: Option<String>,
     /// The bucket's origin URL the worker forwards actual requests to; derived
     /// from the backend when absent.
@@ -283,10 +287,16 @@ pub struct BucketCorsStatus {
     /// Revision last published to the edge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edge_revision: Option<String>,
+    /// The edge routes this object published, with the revision read back
+    /// for each: the operator's memory of what to withdraw when a host or
+    /// prefix leaves the spec, `spec.edge` goes, or the object is deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edge_routes: Vec<EdgeRouteStatus>,
     /// When the bucket was last read and found in sync (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<String>,
-    /// Number of rules applied (shown by `kubectl get`).
+    /// Number of rules in force at the bucket: those of `appliedRevision`
+    /// (shown by `kubectl get`; a failed edit leaves it as it was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_count: Option<i64>,
     /// Generation the status describes.
@@ -298,6 +308,19 @@ pub struct BucketCorsStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 64))]
     pub warnings: Vec<String>,
+}
+
+/// One published edge route.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EdgeRouteStatus {
+    /// The host, lower-cased.
+    pub host: String,
+    /// `/segment`, absent for the host's own route.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_prefix: Option<String>,
+    /// The revision the edge API held for the route after the publish.
+    pub revision: String,
 }
 
 impl BucketCorsStatus {

@@ -340,7 +340,8 @@ fn backend_errors_exit_2_without_secrets_and_credentials_file_works() {
 
 /// A manifest with `edge.enabled` is published through the Cloudflare KV
 /// API when the Cloudflare settings are given; here the API is a local
-/// server that records the writes.
+/// server that records the calls and keeps what is written, answering reads
+/// the way Workers KV does (the raw value, or 404 with code 10009).
 /// One recorded KV API call: "METHOD path", body, Authorization header.
 type KvWrite = (String, String, Option<String>);
 
@@ -350,27 +351,37 @@ fn apply_publishes_enabled_edges_through_the_cloudflare_api() {
     let garage = Garage::start(&["media"]).expect("start Garage");
     let writes: Arc<Mutex<Vec<KvWrite>>> = Arc::default();
     let recorded = writes.clone();
+    let store: Arc<Mutex<std::collections::HashMap<String, String>>> = Arc::default();
     let (tx, rx) = std::sync::mpsc::channel();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.spawn(async move {
         let app = axum::Router::new().fallback(
             move |method: axum::http::Method, uri: axum::http::Uri, headers: axum::http::HeaderMap, body: String| {
                 let recorded = recorded.clone();
+                let store = store.clone();
                 async move {
                     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
                     let get = method == axum::http::Method::GET;
-                    recorded.lock().unwrap().push((format!("{method} {}", uri.path()), body, auth));
-                    // Nothing is stored yet: a read is Cloudflare's "key
-                    // not found" (404, code 10009).
+                    let path = uri.path().to_owned();
+                    recorded.lock().unwrap().push((format!("{method} {path}"), body.clone(), auth));
+                    let mut store = store.lock().unwrap();
                     if get {
-                        return (
-                            axum::http::StatusCode::NOT_FOUND,
-                            axum::Json(serde_json::json!({"success": false, "errors": [{"code": 10009, "message": "get: 'key not found'"}], "messages": [], "result": null})),
-                        );
+                        // A stored value comes back raw; a missing one is
+                        // Cloudflare's "key not found" (404, code 10009).
+                        return match store.get(&path) {
+                            Some(value) => (axum::http::StatusCode::OK, value.clone()),
+                            None => (
+                                axum::http::StatusCode::NOT_FOUND,
+                                serde_json::json!({"success": false, "errors": [{"code": 10009, "message": "get: 'key not found'"}], "messages": [], "result": null}).to_string(),
+                            ),
+                        };
+                    }
+                    if method == axum::http::Method::PUT {
+                        store.insert(path, body);
                     }
                     (
                         axum::http::StatusCode::OK,
-                        axum::Json(serde_json::json!({"success": true, "errors": [], "messages": [], "result": null})),
+                        serde_json::json!({"success": true, "errors": [], "messages": [], "result": null}).to_string(),
                     )
                 }
             },
@@ -411,15 +422,18 @@ fn apply_publishes_enabled_edges_through_the_cloudflare_api() {
     );
     assert!(!out.contains(token) && !err.contains(token));
 
-    // The route record, then the host's routes record (read, then written
-    // with the host's own route listed), every call with the token.
+    // The route record (read: absent, written, read back), then the host's
+    // routes record (read, then written with the host's own route listed),
+    // every call with the token.
     let writes = writes.lock().unwrap().clone();
     let values = "/client/v4/accounts/acc123/storage/kv/namespaces/ns456/values/";
     let calls: Vec<&str> = writes.iter().map(|(r, _, _)| r.as_str()).collect();
     assert_eq!(
         calls,
         [
+            format!("GET {values}route%3Amedia.example.com"),
             format!("PUT {values}route%3Amedia.example.com"),
+            format!("GET {values}route%3Amedia.example.com"),
             format!("GET {values}routes%3Amedia.example.com"),
             format!("PUT {values}routes%3Amedia.example.com"),
         ],
@@ -428,12 +442,12 @@ fn apply_publishes_enabled_edges_through_the_cloudflare_api() {
     for (_, _, auth) in &writes {
         assert_eq!(auth.as_deref(), Some(format!("Bearer {token}").as_str()));
     }
-    let route = &writes[0].1;
+    let route = &writes[1].1;
     assert!(
         route.contains("https://a.example") && route.contains("sha256:"),
         "{route}"
     );
-    let routes: serde_json::Value = serde_json::from_str(&writes[2].1).expect("routes JSON");
+    let routes: serde_json::Value = serde_json::from_str(&writes[4].1).expect("routes JSON");
     assert_eq!(routes["hostRoute"], true, "the host's own route: {routes}");
     assert_eq!(
         routes["prefixes"],

@@ -234,6 +234,25 @@ impl Tenancy {
         self
     }
 
+    /// Every check of the policy for one object, in the order a user fixes
+    /// them: the default credentials (when the object names no Secret of its
+    /// own), the backend endpoint, then the edge hosts. The first refusal
+    /// is returned. One place, so that the controller's reconcile and its
+    /// ownership decision judge an object the same way.
+    pub fn check(
+        &self,
+        namespace: &str,
+        uses_default_credentials: bool,
+        settings: &BackendSettings,
+        edge_hosts: &[String],
+    ) -> Result<(), Refusal> {
+        if uses_default_credentials {
+            self.check_default_credentials(namespace)?;
+        }
+        self.check_endpoint(settings)?;
+        self.check_edge_hosts(namespace, edge_hosts)
+    }
+
     /// Whether `namespace` may use the default credentials.
     pub fn check_default_credentials(&self, namespace: &str) -> Result<(), Refusal> {
         if self

@@ -664,13 +664,16 @@ impl bucketcors_sync::edge::Publisher for Recording {
         &self,
         _target: &bucketcors_sync::edge::EdgeTarget,
         rules: &bucketcors_engine::ruleset::RuleSet,
-    ) -> Result<String, bucketcors_sync::edge::PublishError> {
+    ) -> Result<bucketcors_sync::edge::Published, bucketcors_sync::edge::PublishError> {
         self.0.lock().unwrap().push(rules.clone());
-        Ok(rules.revision.clone())
+        Ok(bucketcors_sync::edge::Published {
+            routes: Vec::new(),
+            written: Vec::new(),
+        })
     }
-    async fn unpublish(
+    async fn withdraw(
         &self,
-        _target: &bucketcors_sync::edge::EdgeTarget,
+        _routes: &[bucketcors_sync::edge::Route],
     ) -> Result<(), bucketcors_sync::edge::PublishError> {
         Ok(())
     }
@@ -714,12 +717,8 @@ async fn the_plans_rule_set_is_written_and_published() {
     );
     let outcome = reconciler.execute(&plan, &desired).await.unwrap();
     assert_eq!(outcome.revision, expected.revision);
-    assert_eq!(
-        outcome.edge,
-        EdgeResult::Published {
-            revision: expected.revision.clone()
-        }
-    );
+    assert_eq!(outcome.edge.revision(), Some(expected.revision.as_str()));
+    assert!(matches!(outcome.edge, EdgeResult::Published(_)));
     assert_eq!(
         *publisher.0.lock().unwrap(),
         std::slice::from_ref(&expected)

@@ -9,7 +9,9 @@ use bucketcors_engine::ruleset::RuleSet;
 use bucketcors_engine::{CorsConfig, Dialect, Rule};
 use bucketcors_sync::backend::s3::{S3Client, S3Settings};
 use bucketcors_sync::backend::{AccessKeys, Backend, BackendError, CredentialSource, Target};
-use bucketcors_sync::edge::{EdgeTarget, PublishError, Publisher};
+use bucketcors_sync::edge::{
+    EdgeTarget, PublishError, Published, PublishedRoute, Publisher, Route,
+};
 use bucketcors_sync::reconcile::DeletionPolicy;
 use bucketcors_sync::reconcile::{Change, Desired, EdgeResult, ErrorClass, Reconciler, Removal};
 use bucketcors_testkit::garage::Garage;
@@ -70,20 +72,34 @@ impl Backend for Counting {
 #[derive(Default)]
 struct RecordingPublisher {
     published: Mutex<Vec<(EdgeTarget, RuleSet)>>,
-    removed: Mutex<Vec<EdgeTarget>>,
+    removed: Mutex<Vec<Route>>,
 }
 
 #[async_trait]
 impl Publisher for RecordingPublisher {
-    async fn publish(&self, target: &EdgeTarget, rules: &RuleSet) -> Result<String, PublishError> {
+    async fn publish(
+        &self,
+        target: &EdgeTarget,
+        rules: &RuleSet,
+    ) -> Result<Published, PublishError> {
         self.published
             .lock()
             .unwrap()
             .push((target.clone(), rules.clone()));
-        Ok(rules.revision.clone())
+        let routes = target.routes()?;
+        Ok(Published {
+            written: routes.clone(),
+            routes: routes
+                .into_iter()
+                .map(|route| PublishedRoute {
+                    route,
+                    revision: rules.revision.clone(),
+                })
+                .collect(),
+        })
     }
-    async fn unpublish(&self, target: &EdgeTarget) -> Result<(), PublishError> {
-        self.removed.lock().unwrap().push(target.clone());
+    async fn withdraw(&self, routes: &[Route]) -> Result<(), PublishError> {
+        self.removed.lock().unwrap().extend_from_slice(routes);
         Ok(())
     }
 }
@@ -145,7 +161,7 @@ async fn apply_is_idempotent_and_repairs_drift() {
         .apply(
             &desired
                 .clone()
-                .with_history(Some(created.revision.clone()), None),
+                .with_history(Some(created.revision.clone()), Vec::new()),
         )
         .await
         .unwrap();
@@ -167,7 +183,7 @@ async fn apply_is_idempotent_and_repairs_drift() {
     let changed = reconciler
         .apply(
             &Desired::new(rules("https://new.example.com"))
-                .with_history(Some(created.revision.clone()), None),
+                .with_history(Some(created.revision.clone()), Vec::new()),
         )
         .await
         .unwrap();
@@ -189,7 +205,7 @@ async fn apply_is_idempotent_and_repairs_drift() {
     let repaired = reconciler
         .apply(
             &Desired::new(rules("https://new.example.com"))
-                .with_history(Some(changed.revision.clone()), None),
+                .with_history(Some(changed.revision.clone()), Vec::new()),
         )
         .await
         .unwrap();
@@ -205,7 +221,7 @@ async fn apply_is_idempotent_and_repairs_drift() {
     let restored = reconciler
         .apply(
             &Desired::new(rules("https://new.example.com"))
-                .with_history(Some(changed.revision.clone()), None),
+                .with_history(Some(changed.revision.clone()), Vec::new()),
         )
         .await
         .unwrap();
@@ -233,7 +249,7 @@ async fn removal_honours_the_deletion_policy() {
     let keep = Counting::new(Arc::new(s3.bucket("keep")));
     let retained = Reconciler::new(&keep)
         .with_publisher(&publisher)
-        .remove(DeletionPolicy::Retain, Some(&edge))
+        .remove(DeletionPolicy::Retain, &edge.routes().unwrap())
         .await;
     assert_eq!(retained.unwrap(), Removal::Retained);
     assert_eq!(keep.counts(), (0, 0, 0), "Retain sends nothing");
@@ -249,16 +265,16 @@ async fn removal_honours_the_deletion_policy() {
     let drop = s3.bucket("drop");
     let deleted = Reconciler::new(&drop)
         .with_publisher(&publisher)
-        .remove(DeletionPolicy::Delete, Some(&edge))
+        .remove(DeletionPolicy::Delete, &edge.routes().unwrap())
         .await;
     assert_eq!(deleted.unwrap(), Removal::Deleted);
     assert_eq!(s3.bucket("drop").get_cors().await.unwrap(), None);
-    assert_eq!(*publisher.removed.lock().unwrap(), vec![edge]);
+    assert_eq!(*publisher.removed.lock().unwrap(), edge.routes().unwrap());
 
     // Deleting again, or for a bucket that is gone, still succeeds.
     assert_eq!(
         Reconciler::new(&drop)
-            .remove(DeletionPolicy::Delete, None)
+            .remove(DeletionPolicy::Delete, &[])
             .await
             .unwrap(),
         Removal::Deleted
@@ -266,7 +282,7 @@ async fn removal_honours_the_deletion_policy() {
     let gone = s3.bucket("never-existed");
     assert_eq!(
         Reconciler::new(&gone)
-            .remove(DeletionPolicy::Delete, None)
+            .remove(DeletionPolicy::Delete, &[])
             .await
             .unwrap(),
         Removal::Deleted
@@ -362,7 +378,7 @@ async fn garage_down_is_transient_and_the_retry_succeeds() {
 }
 
 #[tokio::test]
-async fn publishes_to_the_edge_once_per_revision() {
+async fn publishes_the_spec_routes_and_withdraws_those_it_no_longer_names() {
     let garage = Garage::start(&["site"]).expect("start Garage");
     let s3 = client(&garage, None).await;
     let bucket = s3.bucket("site");
@@ -376,12 +392,13 @@ async fn publishes_to_the_edge_once_per_revision() {
     let desired = Desired::new(rules("https://a.example")).with_edge(edge.clone());
 
     let first = reconciler.apply(&desired).await.unwrap();
-    assert_eq!(
-        first.edge,
-        EdgeResult::Published {
-            revision: first.revision.clone()
-        }
-    );
+    let EdgeResult::Published(sync) = &first.edge else {
+        panic!("published: {:?}", first.edge);
+    };
+    assert_eq!(sync.revision, first.revision);
+    assert_eq!(sync.written, edge.routes().unwrap());
+    assert!(sync.repaired.is_empty(), "nothing was published before");
+    assert!(first.edge_withdrawn.is_empty());
     {
         let published = publisher.published.lock().unwrap();
         assert_eq!(published.len(), 1);
@@ -391,26 +408,34 @@ async fn publishes_to_the_edge_once_per_revision() {
         assert_eq!(published[0].1.config, rules("https://a.example"));
     }
 
+    // The host moves: the new one is published, the old one withdrawn.
+    let moved = EdgeTarget {
+        hosts: vec!["cdn.example.com".into()],
+        ..edge.clone()
+    };
     let second = reconciler
         .apply(
-            &desired
-                .clone()
-                .with_history(Some(first.revision.clone()), Some(first.revision.clone())),
+            &Desired::new(rules("https://a.example"))
+                .with_edge(moved.clone())
+                .with_history(Some(first.revision.clone()), sync.routes.clone()),
         )
         .await
         .unwrap();
     assert_eq!(second.change, Change::Unchanged);
-    assert_eq!(
-        second.edge,
-        EdgeResult::AlreadyPublished {
-            revision: first.revision.clone()
-        }
-    );
-    assert_eq!(
-        publisher.published.lock().unwrap().len(),
-        1,
-        "no second publish"
-    );
+    assert_eq!(second.edge.routes()[0].route, moved.routes().unwrap()[0]);
+    assert_eq!(second.edge_withdrawn, edge.routes().unwrap());
+    assert_eq!(*publisher.removed.lock().unwrap(), edge.routes().unwrap());
+
+    // The edge turned off: every remembered route is withdrawn.
+    let off = reconciler
+        .apply(
+            &Desired::new(rules("https://a.example"))
+                .with_history(Some(first.revision.clone()), second.edge.routes().to_vec()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(off.edge, EdgeResult::Disabled);
+    assert_eq!(off.edge_withdrawn, moved.routes().unwrap());
 
     // Without a publisher the outcome says so instead of failing.
     let no_publisher = Reconciler::new(&bucket).apply(&desired).await.unwrap();

@@ -67,12 +67,23 @@ async fn publishes_every_host_and_returns_the_revision() {
     let mut target = edge.target("a.edge.test", Some("bucket"));
     target.hosts.push("b.edge.test".into());
     let rules = rules();
-    let revision = edge
+    let published = edge
         .publisher
         .publish(&target, &rules)
         .await
         .expect("publish");
+    let revision = published.routes[0].revision.clone();
     assert_eq!(revision, rules.revision);
+    assert_eq!(published.written.len(), 2, "both hosts were written");
+    let again = edge
+        .publisher
+        .publish(&target, &rules)
+        .await
+        .expect("publish again");
+    assert!(
+        again.written.is_empty(),
+        "records that the edge API already holds are not written again"
+    );
     for host in ["a.edge.test", "b.edge.test"] {
         let key = route_key(host, Some("bucket")).unwrap();
         let text = stored(&edge, &key).await.expect("record stored");

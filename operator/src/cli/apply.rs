@@ -334,8 +334,8 @@ fn edge_note(edge: &EdgeResult) -> String {
         EdgeResult::NoPublisher => {
             ", edge NOT published (give --cloudflare-account-id, --cloudflare-namespace-id and CLOUDFLARE_API_TOKEN)".into()
         }
-        EdgeResult::AlreadyPublished { revision } | EdgeResult::Published { revision } => {
-            format!(", edge published {}", short(revision))
+        EdgeResult::Published(sync) => {
+            format!(", edge published {}", short(&sync.revision))
         }
     }
 }

@@ -45,6 +45,8 @@ pub mod reason {
     /// An edge host the namespace may not claim (chart value
     /// `tenancy.edgeHosts`).
     pub const EDGE_HOST_NOT_ALLOWED: &str = "EdgeHostNotAllowed";
+    /// Another, older `BucketCors` owns the bucket or an edge route.
+    pub const CONFLICT: &str = "Conflict";
 }
 
 /// A failed reconciliation.
@@ -86,17 +88,6 @@ pub enum Error {
         "spec.edge.enabled is true but this operator has no edge publisher: install the chart with edge.enabled=true, or set spec.edge.enabled to false"
     )]
     EdgeNotConfigured,
-    /// The edge publisher failed.
-    #[error("{message}")]
-    Edge {
-        /// What happened.
-        message: String,
-        /// Whether retrying may help.
-        transient: bool,
-        /// The Cloudflare API rejected the token (see
-        /// [`bucketcors_sync::edge::PublishError::token_rejected`]).
-        token_rejected: bool,
-    },
     /// A Kubernetes API call failed.
     #[error("Kubernetes API: {0}")]
     Kube(#[source] Box<kube::Error>),
@@ -106,6 +97,16 @@ pub enum Error {
     /// The installer's tenancy policy refuses the object; nothing was sent.
     #[error(transparent)]
     NotPermitted(#[from] Refusal),
+    /// Another `BucketCors` owns what this one claims; nothing was sent.
+    #[error(
+        "{what} belongs to BucketCors `{owner}`: nothing is written for this object while that one exists; point this object elsewhere, or delete `{owner}` to hand it over"
+    )]
+    Conflict {
+        /// The owner, `namespace/name`.
+        owner: String,
+        /// What both claim.
+        what: String,
+    },
 }
 
 /// How the controller waits after a failure ([`Error::retry`]).
@@ -136,13 +137,9 @@ impl Error {
             Error::Backend(e) => ErrorClass::from(e.kind).reason(),
             Error::Reconcile(e) => e.reason(),
             Error::EdgeNotConfigured => reason::EDGE_NOT_CONFIGURED,
-            Error::Edge {
-                token_rejected: true,
-                ..
-            } => core_reason::EDGE_TOKEN_REJECTED,
-            Error::Edge { .. } => core_reason::EDGE_PUBLISH_FAILED,
             Error::Kube(_) => reason::KUBERNETES_API_ERROR,
             Error::Finalizer(_) => reason::FINALIZER_ERROR,
+            Error::Conflict { .. } => reason::CONFLICT,
             Error::NotPermitted(refusal) => match refusal {
                 Refusal::DefaultCredentials { .. } => reason::DEFAULT_CREDENTIALS_NOT_ALLOWED,
                 Refusal::Endpoint { .. } => reason::ENDPOINT_NOT_ALLOWED,
@@ -174,10 +171,6 @@ impl Error {
             Error::Reconcile(ReconcileError::Edge { error, .. }) if error.token_rejected => {
                 Retry::OnChange
             }
-            Error::Edge {
-                token_rejected: true,
-                ..
-            } => Retry::OnChange,
             _ => Retry::Slowly,
         }
     }
@@ -189,17 +182,14 @@ impl Error {
             | Error::SecretNotFound { .. }
             | Error::SecretInvalid { .. }
             | Error::EdgeNotConfigured
+            // Tried again at the resync interval: the owner may go.
+            | Error::Conflict { .. }
             // Only the spec or the installer's values (a restart) change it.
             | Error::NotPermitted(_) => true,
             Error::Backend(e) => !ErrorClass::from(e.kind).is_retryable(),
             // The core's own judgement: a bucket that does not exist yet may
             // be created, so only invalid, refused and denied wait.
             Error::Reconcile(e) => !e.is_retryable(),
-            Error::Edge {
-                transient,
-                token_rejected,
-                ..
-            } => *token_rejected || !transient,
             Error::Kube(_) | Error::Finalizer(_) => false,
         }
     }
@@ -267,13 +257,6 @@ mod tests {
         });
         assert_eq!(rejected.retry(), Retry::OnChange);
         assert_eq!(rejected.reason(), "EdgeTokenRejected");
-        let removal = Error::Edge {
-            message: "m".into(),
-            transient: false,
-            token_rejected: true,
-        };
-        assert_eq!(removal.retry(), Retry::OnChange);
-        assert_eq!(removal.reason(), "EdgeTokenRejected");
         assert_eq!(backend(ErrorKind::Refused).retry(), Retry::Slowly);
         assert_eq!(backend(ErrorKind::WrongRegion).retry(), Retry::Slowly);
         assert_eq!(backend(ErrorKind::ClockSkewed).retry(), Retry::Slowly);

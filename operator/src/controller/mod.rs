@@ -26,6 +26,11 @@
 //!   decides whether the object's namespace may use the default
 //!   credentials, its endpoint and its edge hosts; a refusal is a terminal
 //!   condition naming the chart value.
+//! - One `BucketCors` owns a bucket and an edge route cluster-wide: the
+//!   oldest claimant in the controller's cache ([`owner`]); a later one is
+//!   refused with reason `Conflict` naming the owner, and nothing is
+//!   written or removed for it, neither while it lives nor when it is
+//!   deleted.
 //! - [`secrets`] turns the referenced Secret into a backend connector.
 //!   Secrets are watched as *metadata only*: a change of a Secret wakes the
 //!   objects that reference it (rotation re-applies) without the operator
@@ -60,6 +65,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod leader;
+pub mod owner;
 pub mod reconciler;
 pub mod report;
 pub mod secrets;
@@ -101,11 +107,12 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// Per-object failure counters.
     pub backoff: Backoff,
-    /// Publish to the edge on every resync, not only when the revision
-    /// changed (repairs edge records changed behind the operator's back).
-    pub republish_unchanged: bool,
     /// Resync interval of objects without `spec.resyncInterval`.
     pub default_resync: Duration,
+    /// The controller's cache of every watched object, from which
+    /// [`owner`] decides who owns a bucket or an edge route; set by [`run`]
+    /// (unset, as in tests without a watch, nobody conflicts).
+    pub claims: std::sync::OnceLock<reflector::Store<BucketCors>>,
     /// The installer's tenancy policy, checked before anything is sent.
     /// [`Context::new`] starts unrestricted (one team, tests); `bucketcors
     /// run` always sets the installer's policy.
@@ -140,8 +147,8 @@ impl Context {
             publisher,
             metrics,
             backoff: Backoff::new(Duration::from_secs(5), Duration::from_secs(300)),
-            republish_unchanged: false,
             default_resync: crate::crd::DEFAULT_RESYNC,
+            claims: std::sync::OnceLock::new(),
             tenancy: Tenancy::unrestricted(),
         }
     }
@@ -241,6 +248,7 @@ pub async fn run(
         .applied_objects()
         .predicate_filter(wake_on, Default::default());
     let store = reader.clone();
+    let _ = ctx.claims.set(reader.clone());
     let secret_changes = watcher(secrets, watcher::Config::default().any_semantic())
         .default_backoff()
         .touched_objects();

@@ -5,8 +5,9 @@
 //! else goes to [`apply`]. `apply` checks the spec before it touches
 //! anything (an invalid spec never reaches the backend), resolves the
 //! credentials, runs the shared reconcile core against the bucket (plan,
-//! then execute: validate, read, compare, write, verify, publish), withdraws
-//! an edge record the spec no longer wants, and records the outcome as
+//! then execute: validate, read, compare, write, verify, publish, withdraw
+//! the edge routes the status remembers and the spec no longer names), and
+//! records the outcome as
 //! conditions and Events. What those say is decided by the pure functions of
 //! [`super::report`]; this file only runs the steps and the side effects.
 //! [`error_policy`] turns a failure into the next wake-up: never for
@@ -15,16 +16,17 @@
 
 use super::Context;
 use super::error::{Error, Retry};
+use super::owner;
 use super::report;
 use super::status::{self, Outcome, reason};
 use crate::crd::{BucketCors, BucketCorsStatus, DeletionPolicy, FINALIZER};
-use bucketcors_sync::backend::Backend;
+use bucketcors_sync::backend::{Backend, BucketKey};
 use bucketcors_sync::reconcile::{Change, EdgeResult, ReconcileError, Reconciler};
 use k8s_openapi::jiff::Timestamp;
-use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::{Resource, ResourceExt};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -103,29 +105,35 @@ async fn apply(
         return fail(&obj, ctx, api, Error::EdgeNotConfigured, None).await;
     }
 
-    // The installer's edge hosts, before the bucket is written: a refused
-    // host must not leave a bucket written and an edge half-claimed.
-    if let Some(edge) = obj.spec.edge.as_ref().filter(|e| e.enabled)
-        && let Err(refusal) = ctx
-            .tenancy
-            .check_edge_hosts(&obj.namespace().unwrap_or_default(), &edge.hosts)
-    {
+    // The installer's tenancy policy, before anything else: a refused
+    // object reads no Secret, signs nothing, claims no bucket, and a
+    // refused host leaves no bucket written and no edge half-claimed.
+    if let Err(refusal) = check_tenancy(&obj, ctx) {
         return fail(&obj, ctx, api, refusal.into(), None).await;
+    }
+
+    // One owner per bucket and edge route: a later claimant sends nothing.
+    if let Some(conflict) = conflict_of(&obj, ctx) {
+        let error = Error::Conflict {
+            owner: conflict.owner,
+            what: conflict.what,
+        };
+        return fail(&obj, ctx, api, error, None).await;
     }
 
     let backend = match backend_for(&obj, ctx).await {
         Ok(b) => b,
         Err(error) => return fail(&obj, ctx, api, error, None).await,
     };
-    let mut desired = match obj.spec.desired() {
-        Ok(desired) => {
-            desired.with_history(old.applied_revision.clone(), old.edge_revision.clone())
-        }
+    // The status remembers the routes published: those the spec no longer
+    // names are withdrawn by the core.
+    let desired = match obj.spec.desired() {
+        Ok(desired) => desired.with_history(
+            old.applied_revision.clone(),
+            old.published_routes(&obj.spec),
+        ),
         Err(error) => return fail(&obj, ctx, api, error.into(), None).await,
     };
-    if ctx.republish_unchanged {
-        desired.last_edge_revision = None;
-    }
     let mut reconciler = Reconciler::new(backend.as_ref());
     if let Some(publisher) = ctx.publisher.as_deref() {
         reconciler = reconciler.with_publisher(publisher);
@@ -136,7 +144,6 @@ async fn apply(
         Ok(plan) => plan,
         Err(error) => return fail(&obj, ctx, api, Error::Reconcile(error), None).await,
     };
-    let started = Instant::now();
     let outcome = match reconciler.execute(&plan, &desired).await {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -149,8 +156,11 @@ async fn apply(
             return fail(&obj, ctx, api, error, partial).await;
         }
     };
-    if matches!(outcome.edge, EdgeResult::Published { .. }) {
-        ctx.metrics.edge_published(started.elapsed());
+    // The publish alone, timed by the core; only when it wrote.
+    if let EdgeResult::Published(sync) = &outcome.edge
+        && !sync.written.is_empty()
+    {
+        ctx.metrics.edge_published(sync.took);
     }
     if outcome.change == Change::DriftRepaired {
         ctx.metrics.drift_repaired();
@@ -160,28 +170,7 @@ async fn apply(
     }
     tracing::info!(object = %key, bucket = %outcome.target, revision = %outcome.revision, change = outcome.change.as_str(), "bucket in sync");
 
-    // Edge publishing turned off after an earlier generation published.
-    let withdraw = outcome.edge == EdgeResult::Disabled && old.edge_revision.is_some();
-    let withdrawn = match withdraw {
-        false => false,
-        true => match withdraw_edge(&obj, ctx).await {
-            Ok(withdrawn) => withdrawn,
-            Err(error) => {
-                if let Some(note) = report::bucket_note(&outcome, rule_count) {
-                    ctx.events.note(&obj, &note).await;
-                }
-                let partial = report::edge_failed(
-                    &outcome.target,
-                    &outcome.revision,
-                    &error,
-                    &old,
-                    rule_count,
-                );
-                return fail(&obj, ctx, api, error, Some(partial)).await;
-            }
-        },
-    };
-    let Some((result, notes)) = report::succeeded(&outcome, withdrawn, rule_count) else {
+    let Some((result, notes)) = report::succeeded(&outcome, rule_count) else {
         // Refused above already; kept so that no outcome goes unhandled.
         return fail(&obj, ctx, api, Error::EdgeNotConfigured, None).await;
     };
@@ -199,35 +188,77 @@ async fn apply(
     Ok(Action::requeue(resync))
 }
 
-/// The backend of `obj`, with the credentials its Secret holds. The
-/// tenancy policy is checked first (default credentials for this
-/// namespace, the endpoint), so a refused object reads no Secret and signs
-/// nothing.
-async fn backend_for(obj: &BucketCors, ctx: &Context) -> Result<Arc<dyn Backend>, Error> {
-    if obj.spec.backend.credentials_secret_ref.is_none() {
-        ctx.tenancy
-            .check_default_credentials(&obj.namespace().unwrap_or_default())?;
-    }
-    ctx.tenancy.check_endpoint(&obj.spec.backend.settings())?;
-    let connector = ctx.credentials.connector_for(obj).await?;
-    Ok(obj.spec.backend.connect(&connector).await?)
+/// The installer's tenancy policy applied to `obj`: the default
+/// credentials when it names no Secret, the endpoint, the edge hosts when
+/// the edge is on.
+fn check_tenancy(obj: &BucketCors, ctx: &Context) -> Result<(), bucketcors_sync::tenancy::Refusal> {
+    let hosts: &[String] = obj
+        .spec
+        .edge
+        .as_ref()
+        .filter(|e| e.enabled)
+        .map_or(&[], |e| &e.hosts);
+    ctx.tenancy.check(
+        &obj.namespace().unwrap_or_default(),
+        obj.spec.backend.credentials_secret_ref.is_none(),
+        &obj.spec.backend.settings(),
+        hosts,
+    )
 }
 
-/// Removes the edge record of `obj` (the spec turned edge publishing off);
-/// true when there was a publisher and a route to remove.
-async fn withdraw_edge(obj: &BucketCors, ctx: &Context) -> Result<bool, Error> {
-    let (Some(publisher), Some(target)) = (ctx.publisher.as_ref(), obj.spec.edge_target()?) else {
-        return Ok(false);
-    };
-    publisher
-        .unpublish(&target)
-        .await
-        .map_err(|e| Error::Edge {
-            message: e.to_string(),
-            transient: e.transient,
-            token_rejected: e.token_rejected,
-        })?;
-    Ok(true)
+/// Whether `obj` has failed: `Ready=False` for any reason but a conflict
+/// (a conflict says nothing about whether it could write).
+fn has_failed(obj: &BucketCors) -> bool {
+    obj.status.as_ref().is_some_and(|status| {
+        status.conditions.iter().any(|c| {
+            c.type_ == super::status::types::READY
+                && c.status == "False"
+                && c.reason != super::error::reason::CONFLICT
+        })
+    })
+}
+
+/// What `obj` claims: its bucket, canonical, and its edge routes when the
+/// edge is on; and whether it may hold them (see [`owner`]).
+fn claim_of(obj: &BucketCors, ctx: &Context) -> owner::Claim {
+    let established = obj
+        .status
+        .as_ref()
+        .is_some_and(|s| s.applied_revision.is_some());
+    let routes = obj
+        .spec
+        .desired()
+        .ok()
+        .and_then(|d| d.edge)
+        .and_then(|edge| edge.routes().ok())
+        .unwrap_or_default();
+    owner::Claim {
+        object: key(obj),
+        created: obj
+            .meta()
+            .creation_timestamp
+            .as_ref()
+            .map(|t| t.0.to_string()),
+        bucket: BucketKey::of(&obj.spec.backend.settings(), &obj.spec.backend.bucket).ok(),
+        routes,
+        eligible: check_tenancy(obj, ctx).is_ok() && (established || !has_failed(obj)),
+        established,
+    }
+}
+
+/// The older object in the controller's cache that owns something `obj`
+/// claims, if any.
+fn conflict_of(obj: &BucketCors, ctx: &Context) -> Option<owner::Conflict> {
+    let store = ctx.claims.get()?;
+    let all: Vec<owner::Claim> = store.state().iter().map(|o| claim_of(o, ctx)).collect();
+    owner::conflict(&claim_of(obj, ctx), &all)
+}
+
+/// The backend of `obj`, with the credentials its Secret holds (the
+/// reconcile has checked the tenancy policy already).
+async fn backend_for(obj: &BucketCors, ctx: &Context) -> Result<Arc<dyn Backend>, Error> {
+    let connector = ctx.credentials.connector_for(obj).await?;
+    Ok(obj.spec.backend.connect(&connector).await?)
 }
 
 /// Records a failed reconciliation (status and a Warning Event) and returns
@@ -274,6 +305,39 @@ async fn cleanup(obj: Arc<BucketCors>, ctx: &Context) -> Result<Action, Error> {
     let key = key(&obj);
     let provider = obj.spec.backend.provider.as_str();
     let bucket = &obj.spec.backend.bucket;
+    if let Some(conflict) = conflict_of(&obj, ctx) {
+        // Not the owner: the bucket and the routes are someone else's.
+        tracing::info!(object = %key, owner = %conflict.owner, "not the owner: leaving the bucket and the edge alone");
+        ctx.events
+            .normal(
+                &obj,
+                super::error::reason::CONFLICT,
+                "Delete",
+                format!(
+                    "{} belongs to BucketCors `{}`: left as it is",
+                    conflict.what, conflict.owner
+                ),
+            )
+            .await;
+        ctx.backoff.reset(&key);
+        return Ok(Action::await_change());
+    }
+    if let Err(refusal) = check_tenancy(&obj, ctx) {
+        // The policy refuses this object: it may not touch the bucket or
+        // the edge, so it removes nothing and its deletion is not held up.
+        let refusal = Error::from(refusal);
+        tracing::info!(object = %key, reason = refusal.reason(), "refused by the tenancy policy: leaving the bucket and the edge alone");
+        ctx.events
+            .normal(
+                &obj,
+                refusal.reason(),
+                "Delete",
+                format!("{refusal}; the bucket and the edge are left as they are"),
+            )
+            .await;
+        ctx.backoff.reset(&key);
+        return Ok(Action::await_change());
+    }
     if obj.spec.deletion_policy == DeletionPolicy::Retain {
         // Retain touches neither the bucket nor the edge, so it needs no
         // credentials and cannot get stuck on a deleted Secret.
@@ -284,25 +348,24 @@ async fn cleanup(obj: Arc<BucketCors>, ctx: &Context) -> Result<Action, Error> {
         ctx.backoff.reset(&key);
         return Ok(Action::await_change());
     }
-    let published = obj
+    // The routes this object published, as its status remembers them.
+    let routes: Vec<_> = obj
         .status
         .as_ref()
-        .and_then(|s| s.edge_revision.as_ref())
-        .is_some();
-    let edge = if published {
-        obj.spec.edge_target().map_err(Error::from)
-    } else {
-        Ok(None)
-    };
-    let result = match (backend_for(&obj, ctx).await, edge) {
-        (Err(error), _) | (_, Err(error)) => Err(error),
-        (Ok(backend), Ok(edge)) => {
+        .map(|s| s.published_routes(&obj.spec))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| p.route)
+        .collect();
+    let result = match backend_for(&obj, ctx).await {
+        Err(error) => Err(error),
+        Ok(backend) => {
             let mut reconciler = Reconciler::new(backend.as_ref());
             if let Some(publisher) = ctx.publisher.as_deref() {
                 reconciler = reconciler.with_publisher(publisher);
             }
             reconciler
-                .remove(DeletionPolicy::Delete, edge.as_ref())
+                .remove(DeletionPolicy::Delete, &routes)
                 .await
                 .map(|_| ())
                 .map_err(Error::from)

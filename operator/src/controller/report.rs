@@ -10,6 +10,7 @@ use super::error::Error;
 use super::status::{Outcome, Verdict, reason};
 use crate::crd::BucketCorsStatus;
 use bucketcors_sync::backend::Target;
+use bucketcors_sync::edge::Route;
 use bucketcors_sync::reconcile::{self, Change, EdgeResult};
 use bucketcors_sync::tenancy::Refusal;
 
@@ -80,55 +81,73 @@ pub fn bucket_note(outcome: &reconcile::Outcome, rule_count: usize) -> Option<No
     }
 }
 
-/// The status and Events of a successful reconcile: the core's outcome,
-/// and whether an earlier edge record was withdrawn because the spec turned
-/// edge publishing off. `None` for [`EdgeResult::NoPublisher`], which the
-/// controller refuses before the core runs.
-pub fn succeeded(
-    outcome: &reconcile::Outcome,
-    withdrawn: bool,
-    rule_count: usize,
-) -> Option<(Outcome, Vec<Note>)> {
+/// The status and Events of a successful reconcile, from the core's
+/// outcome: what the edge was written, repaired and withdrawn is in it.
+/// `None` for [`EdgeResult::NoPublisher`], which the controller refuses
+/// before the core runs.
+pub fn succeeded(outcome: &reconcile::Outcome, rule_count: usize) -> Option<(Outcome, Vec<Note>)> {
     let target = &outcome.target;
     let revision = &outcome.revision;
     let mut notes: Vec<Note> = bucket_note(outcome, rule_count).into_iter().collect();
+    let list = |routes: &[Route]| {
+        routes
+            .iter()
+            .map(Route::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let (edge, edge_revision) = match &outcome.edge {
-        EdgeResult::Published { revision: served } => {
-            notes.push(Note::normal(
-                reason::EDGE_PUBLISHED,
-                "Publish",
-                format!("the edge serves revision {served}"),
-            ));
+        EdgeResult::Published(sync) => {
+            let served = &sync.revision;
+            if !sync.repaired.is_empty() {
+                notes.push(Note::normal(
+                    reason::EDGE_DRIFT_REPAIRED,
+                    "Publish",
+                    format!(
+                        "the edge record of {} had been changed or removed at the edge; restored revision {served}",
+                        list(&sync.repaired)
+                    ),
+                ));
+            }
+            let updated: Vec<Route> = sync
+                .written
+                .iter()
+                .filter(|r| !sync.repaired.contains(r))
+                .cloned()
+                .collect();
+            if !updated.is_empty() {
+                notes.push(Note::normal(
+                    reason::EDGE_PUBLISHED,
+                    "Publish",
+                    format!("the edge serves revision {served} on {}", list(&updated)),
+                ));
+            }
+            let all: Vec<Route> = sync.routes.iter().map(|r| r.route.clone()).collect();
             let verdict = Verdict::ok(
                 reason::PUBLISHED,
-                format!("the edge serves revision {served}"),
+                format!("the edge serves revision {served} on {}", list(&all)),
             );
             (verdict, Some(served.clone()))
         }
-        EdgeResult::AlreadyPublished { revision: served } => (
-            Verdict::ok(
-                reason::PUBLISHED,
-                format!("the edge serves revision {served}"),
-            ),
-            Some(served.clone()),
-        ),
-        EdgeResult::Disabled => {
-            if withdrawn {
-                notes.push(Note::normal(
-                    reason::EDGE_UNPUBLISHED,
-                    "Unpublish",
-                    "edge publishing turned off: removed the edge record".to_string(),
-                ));
-            }
-            (edge_disabled(), None)
-        }
+        EdgeResult::Disabled => (edge_disabled(), None),
         EdgeResult::NoPublisher => return None,
     };
+    if !outcome.edge_withdrawn.is_empty() {
+        notes.push(Note::normal(
+            reason::EDGE_UNPUBLISHED,
+            "Unpublish",
+            format!(
+                "withdrew the edge route(s) the spec no longer names: {}",
+                list(&outcome.edge_withdrawn)
+            ),
+        ));
+    }
     let status = Outcome {
         backend: synced(target, revision),
         edge,
         applied_revision: Some(revision.clone()),
         edge_revision,
+        edge_routes: outcome.edge.routes().iter().map(Into::into).collect(),
         synced: true,
         rule_count,
     };
@@ -149,6 +168,7 @@ pub fn edge_failed(
         edge: Verdict::failed(error.reason(), error.to_string()),
         applied_revision: Some(revision.to_owned()),
         edge_revision: old.edge_revision.clone(),
+        edge_routes: old.edge_routes.clone(),
         synced: true,
         rule_count,
     }
@@ -188,6 +208,7 @@ pub fn failed(error: &Error, edge_on: bool, old: &BucketCorsStatus, rule_count: 
         edge,
         applied_revision: old.applied_revision.clone(),
         edge_revision: old.edge_revision.clone(),
+        edge_routes: old.edge_routes.clone(),
         synced: false,
         rule_count,
     }
@@ -223,14 +244,42 @@ mod tests {
             revision: "sha256:new".into(),
             previous_revision: None,
             edge,
+            edge_withdrawn: Vec::new(),
             warnings: Vec::new(),
         }
+    }
+
+    fn route(host: &str) -> Route {
+        Route::new(host, Some("/assets")).unwrap()
+    }
+
+    /// The edge holds `revision` on `hosts`; `written` and `repaired` name
+    /// the hosts written now.
+    fn served(hosts: &[&str], written: &[&str], repaired: &[&str]) -> EdgeResult {
+        EdgeResult::Published(reconcile::EdgeSync {
+            revision: "sha256:served".into(),
+            routes: hosts
+                .iter()
+                .map(|h| bucketcors_sync::edge::PublishedRoute {
+                    route: route(h),
+                    revision: "sha256:served".into(),
+                })
+                .collect(),
+            written: written.iter().map(|h| route(h)).collect(),
+            repaired: repaired.iter().map(|h| route(h)).collect(),
+            took: std::time::Duration::ZERO,
+        })
     }
 
     fn old() -> BucketCorsStatus {
         BucketCorsStatus {
             applied_revision: Some("sha256:old".into()),
             edge_revision: Some("sha256:edge".into()),
+            edge_routes: vec![crate::crd::EdgeRouteStatus {
+                host: "a.test".into(),
+                path_prefix: Some("/assets".into()),
+                revision: "sha256:edge".into(),
+            }],
             ..BucketCorsStatus::default()
         }
     }
@@ -239,14 +288,11 @@ mod tests {
     /// for a resync that finds everything in order.
     #[test]
     fn events_follow_what_changed() {
-        let published = EdgeResult::Published {
-            revision: "sha256:new".into(),
-        };
-        let already = EdgeResult::AlreadyPublished {
-            revision: "sha256:new".into(),
-        };
-        let cases: [(Change, EdgeResult, bool, &[&str]); 6] = [
-            (Change::Unchanged, already.clone(), false, &[]),
+        let published = served(&["a.test"], &["a.test"], &[]);
+        let in_order = served(&["a.test"], &[], &[]);
+        let repaired = served(&["a.test", "b.test"], &["a.test", "b.test"], &["a.test"]);
+        let cases: [(Change, EdgeResult, bool, &[&str]); 7] = [
+            (Change::Unchanged, in_order.clone(), false, &[]),
             (Change::Unchanged, EdgeResult::Disabled, false, &[]),
             (
                 Change::Created,
@@ -254,7 +300,7 @@ mod tests {
                 false,
                 &["Applied", "EdgePublished"],
             ),
-            (Change::Updated, already, false, &["Applied"]),
+            (Change::Updated, in_order.clone(), false, &["Applied"]),
             (
                 Change::DriftRepaired,
                 EdgeResult::Disabled,
@@ -267,9 +313,19 @@ mod tests {
                 true,
                 &["EdgeUnpublished"],
             ),
+            (
+                Change::Unchanged,
+                repaired,
+                true,
+                &["EdgeDriftRepaired", "EdgePublished", "EdgeUnpublished"],
+            ),
         ];
         for (change, edge, withdrawn, reasons) in cases {
-            let (status, notes) = succeeded(&outcome(change, edge.clone()), withdrawn, 2).unwrap();
+            let mut result = outcome(change, edge.clone());
+            if withdrawn {
+                result.edge_withdrawn = vec![route("gone.test")];
+            }
+            let (status, notes) = succeeded(&result, 2).unwrap();
             let got: Vec<&str> = notes.iter().map(|n| n.reason).collect();
             assert_eq!(got, reasons, "{change:?} {edge:?} {withdrawn}");
             assert!(notes.iter().all(|n| n.kind == NoteKind::Normal));
@@ -278,43 +334,57 @@ mod tests {
             assert_eq!(status.applied_revision.as_deref(), Some("sha256:new"));
             assert!(status.synced);
         }
-        assert!(succeeded(&outcome(Change::Created, EdgeResult::NoPublisher), false, 1).is_none());
+        assert!(succeeded(&outcome(Change::Created, EdgeResult::NoPublisher), 1).is_none());
     }
 
+    /// The status's edge revision and routes are what the edge API answered,
+    /// route by route; without the edge, no route is remembered.
     #[test]
-    fn the_edge_revision_is_what_the_edge_serves() {
+    fn the_edge_revision_and_routes_are_what_the_edge_serves() {
         let (status, _) = succeeded(
-            &outcome(
-                Change::Unchanged,
-                EdgeResult::Published {
-                    revision: "sha256:served".into(),
-                },
-            ),
-            false,
+            &outcome(Change::Unchanged, served(&["a.test", "b.test"], &[], &[])),
             1,
         )
         .unwrap();
         assert_eq!(status.edge_revision.as_deref(), Some("sha256:served"));
         assert_eq!(status.edge.reason, "Published");
-        let (off, _) =
-            succeeded(&outcome(Change::Unchanged, EdgeResult::Disabled), true, 1).unwrap();
+        let routes: Vec<(&str, Option<&str>, &str)> = status
+            .edge_routes
+            .iter()
+            .map(|r| {
+                (
+                    r.host.as_str(),
+                    r.path_prefix.as_deref(),
+                    r.revision.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            routes,
+            [
+                ("a.test", Some("/assets"), "sha256:served"),
+                ("b.test", Some("/assets"), "sha256:served")
+            ]
+        );
+        let (off, _) = succeeded(&outcome(Change::Unchanged, EdgeResult::Disabled), 1).unwrap();
         assert_eq!(off.edge_revision, None);
+        assert!(off.edge_routes.is_empty());
         assert_eq!(off.edge.reason, "Disabled");
     }
 
     #[test]
     fn a_failed_edge_keeps_the_bucket_synced_and_the_old_edge_revision() {
-        let error = Error::Edge {
-            message: "Cloudflare API answered 500".into(),
-            transient: true,
-            token_rejected: false,
-        };
+        let error = Error::Reconcile(bucketcors_sync::reconcile::ReconcileError::Edge {
+            target: target(),
+            error: bucketcors_sync::edge::PublishError::transient("Cloudflare API answered 500"),
+        });
         let status = edge_failed(&target(), "sha256:new", &error, &old(), 3);
         assert_eq!(status.backend.status, ConditionStatus::True);
         assert_eq!(status.edge.status, ConditionStatus::False);
         assert_eq!(status.edge.reason, "EdgePublishFailed");
         assert_eq!(status.applied_revision.as_deref(), Some("sha256:new"));
         assert_eq!(status.edge_revision.as_deref(), Some("sha256:edge"));
+        assert_eq!(status.edge_routes, old().edge_routes, "still to withdraw");
         assert!(status.synced);
     }
 

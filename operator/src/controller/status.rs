@@ -15,7 +15,7 @@
 //! condition by condition.
 
 use super::report::lints;
-use crate::crd::{BucketCors, BucketCorsStatus};
+use crate::crd::{BucketCors, BucketCorsStatus, EdgeRouteStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
@@ -78,8 +78,10 @@ pub mod reason {
     pub const DRIFT_REPAIRED: &str = "DriftRepaired";
     /// Event: the edge now serves a new revision.
     pub const EDGE_PUBLISHED: &str = "EdgePublished";
-    /// Event: the edge record was removed (edge publishing turned off).
+    /// Event: edge routes the spec no longer names were withdrawn.
     pub const EDGE_UNPUBLISHED: &str = "EdgeUnpublished";
+    /// Event: an edge record changed or removed at the edge was put back.
+    pub const EDGE_DRIFT_REPAIRED: &str = "EdgeDriftRepaired";
     /// Event: deletion left the bucket's configuration (deletionPolicy Retain).
     pub const RETAINED: &str = "Retained";
     /// Event: deletion removed the bucket's configuration.
@@ -131,9 +133,13 @@ pub struct Outcome {
     pub applied_revision: Option<String>,
     /// Revision now at the edge; `None` when nothing is published.
     pub edge_revision: Option<String>,
+    /// The routes now published (carried over from the old status when the
+    /// edge step did not run or failed).
+    pub edge_routes: Vec<EdgeRouteStatus>,
     /// Set when the bucket was read and found (or made) in sync.
     pub synced: bool,
-    /// Number of rules in the spec.
+    /// Number of rules the bucket holds when [`Outcome::synced`] (the
+    /// spec's, just applied); ignored otherwise, the old count staying.
     pub rule_count: usize,
 }
 
@@ -185,12 +191,19 @@ pub fn build(obj: &BucketCors, outcome: &Outcome, now: Timestamp) -> BucketCorsS
         ],
         applied_revision: outcome.applied_revision.clone(),
         edge_revision: outcome.edge_revision.clone(),
+        edge_routes: outcome.edge_routes.clone(),
         last_sync_time: if outcome.synced {
             Some(now.to_string())
         } else {
             old.last_sync_time
         },
-        rule_count: Some(outcome.rule_count as i64),
+        // The rules in force: the bucket's, so only a reconcile that found
+        // (or made) the bucket in sync changes the count.
+        rule_count: if outcome.synced {
+            Some(outcome.rule_count as i64)
+        } else {
+            old.rule_count
+        },
         observed_generation: generation,
         warnings,
     }
@@ -235,6 +248,7 @@ mod tests {
             edge,
             applied_revision: Some("sha256:a".into()),
             edge_revision: None,
+            edge_routes: Vec::new(),
             synced: true,
             rule_count: 1,
         }
@@ -323,6 +337,30 @@ mod tests {
             );
             assert_eq!(ready(&status).0, ready_before);
         }
+    }
+
+    /// The Rules column shows the rules in force: a failed reconcile (an
+    /// edit the bucket refused) leaves the count of the rules applied.
+    #[test]
+    fn the_rule_count_is_the_buckets() {
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut ok = outcome(
+            Verdict::ok(reason::SYNCED, "m"),
+            Verdict::ok(reason::DISABLED, "m"),
+        );
+        ok.rule_count = 2;
+        let applied = build(&object(None), &ok, t0);
+        assert_eq!(applied.rule_count, Some(2));
+        let mut refused = outcome(
+            Verdict::failed("BackendRefused", "m"),
+            Verdict::ok(reason::DISABLED, "m"),
+        );
+        refused.synced = false;
+        refused.rule_count = 5;
+        assert_eq!(
+            build(&object(Some(applied)), &refused, t0).rule_count,
+            Some(2)
+        );
     }
 
     /// lastTransitionTime moves only when a condition's status changes.

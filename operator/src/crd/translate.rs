@@ -4,11 +4,11 @@
 //! controller and `bucketcors apply` both come through here, so a spec means
 //! the same thing to both.
 
-use super::{BackendSpec, BucketCorsSpec};
+use super::{BackendSpec, BucketCorsSpec, BucketCorsStatus, EdgeRouteStatus};
 use bucketcors_sync::backend::{
     Backend, BackendError, BackendSettings, Connector, ErrorKind, Target, bucket_url,
 };
-use bucketcors_sync::edge::EdgeTarget;
+use bucketcors_sync::edge::{EdgeTarget, PublishedRoute, Route};
 use bucketcors_sync::reconcile::Desired;
 use std::sync::Arc;
 
@@ -75,6 +75,50 @@ impl BucketCorsSpec {
             edge,
             ..Desired::new(self.cors_config())
         })
+    }
+}
+
+impl BucketCorsStatus {
+    /// The routes this status remembers publishing, in the core's terms. A
+    /// status written before `edgeRoutes` existed has only `edgeRevision`:
+    /// then the routes of `spec.edge` are taken as the published ones (the
+    /// best memory there is). Entries that no longer name a route are
+    /// skipped.
+    pub fn published_routes(&self, spec: &BucketCorsSpec) -> Vec<PublishedRoute> {
+        if self.edge_routes.is_empty() {
+            let (Some(revision), Ok(Some(target))) = (&self.edge_revision, spec.edge_target())
+            else {
+                return Vec::new();
+            };
+            return target
+                .routes()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|route| PublishedRoute {
+                    route,
+                    revision: revision.clone(),
+                })
+                .collect();
+        }
+        self.edge_routes
+            .iter()
+            .filter_map(|r| {
+                Some(PublishedRoute {
+                    route: Route::new(&r.host, r.path_prefix.as_deref()).ok()?,
+                    revision: r.revision.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
+impl From<&PublishedRoute> for EdgeRouteStatus {
+    fn from(published: &PublishedRoute) -> EdgeRouteStatus {
+        EdgeRouteStatus {
+            host: published.route.host.clone(),
+            path_prefix: published.route.path_prefix.clone(),
+            revision: published.revision.clone(),
+        }
     }
 }
 

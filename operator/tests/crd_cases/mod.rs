@@ -326,6 +326,14 @@ pub fn cel_cases() -> Vec<CelCase> {
             message: "must be a lower-case DNS host name",
         },
         CelCase {
+            // The worker routes a request by its first path segment only.
+            rule: "self.matches('^/[^/]+/?$')",
+            pass: with(s3(), "/spec/edge/pathPrefix", Some(json!("/static/"))),
+            fail: with(s3(), "/spec/edge/pathPrefix", Some(json!("/static/v2"))),
+            field: "spec.edge.pathPrefix",
+            message: "spec.edge.pathPrefix must be one path segment",
+        },
+        CelCase {
             // The same text guards spec.edge.originUrl; see `origin_url_rule`.
             rule: "self.startsWith('https://') || self.startsWith('http://')#originUrl",
             pass: with(

@@ -21,6 +21,7 @@ pub mod classify;
 pub mod connector;
 pub mod credentials;
 pub mod endpoint;
+mod key;
 pub mod oss;
 pub mod provider;
 pub mod s3;
@@ -28,6 +29,7 @@ pub mod s3;
 pub use connector::{BackendSettings, Connector};
 pub use credentials::{AccessKeys, CredentialSource};
 pub use endpoint::bucket_url;
+pub use key::BucketKey;
 pub use provider::Provider;
 
 use async_trait::async_trait;

@@ -6,9 +6,11 @@
 //! URL. The API base is configurable so that the local harness, which speaks
 //! the same API, can stand in for Cloudflare in tests and demos.
 //!
-//! A publish writes every host of the target; it is idempotent, so a retried
-//! reconcile after a partial failure converges. Unpublishing a key that is
-//! already gone counts as success.
+//! A publish reads every route of the target back and writes the ones that
+//! differ from the desired record; it is idempotent, so a retried reconcile
+//! after a partial failure converges, and a record changed at the edge is
+//! put back on the next resync. Withdrawing a key that is already gone
+//! counts as success.
 //!
 //! After each route record, the host's routes record
 //! ([`HostRoutes`], `routes:{host}`) is read, updated and written back, so
@@ -19,11 +21,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bucketcors_engine::edge_record::{EdgeRecord, HostRoutes, host_routes_key, route_key};
+use bucketcors_engine::edge_record::{EdgeRecord, HostRoutes};
 use bucketcors_engine::ruleset::RuleSet;
 
 use super::token::ApiToken;
-use super::{EdgeTarget, PublishError, Publisher};
+use super::{EdgeTarget, PublishError, Published, PublishedRoute, Publisher, Route};
 use crate::retry::{RetryPolicy, is_transient_status};
 
 /// The real Cloudflare API.
@@ -115,19 +117,48 @@ impl CloudflareKv {
         )
     }
 
-    /// Writes `record` under every route of `target`; returns its revision.
+    /// Makes every route of `target` hold `record`: each route record is
+    /// read back and written only when it differs from `record` (or is
+    /// missing, or unreadable), then read back again, so the revision
+    /// reported is the one the edge API holds; each host's routes record
+    /// is written only when it lacks the route.
     pub async fn publish_record(
         &self,
         target: &EdgeTarget,
         record: &EdgeRecord,
-    ) -> Result<String, PublishError> {
+    ) -> Result<Published, PublishError> {
         let body = record.to_json();
-        for key in keys(target)? {
-            self.call(reqwest::Method::PUT, &key, Some(&body)).await?;
-            tracing::info!(key = %key, revision = %record.revision(), "edge record published");
+        let mut published = Published {
+            routes: Vec::new(),
+            written: Vec::new(),
+        };
+        for route in target.routes()? {
+            let key = route.key();
+            let mut held = self.read_record(&key).await?;
+            let mut written = false;
+            if held.as_ref() != Some(record) {
+                self.call(reqwest::Method::PUT, &key, Some(&body)).await?;
+                tracing::info!(key = %key, revision = %record.revision(), repaired = held.is_some(), "edge record published");
+                held = self.read_record(&key).await?;
+                written = true;
+            }
+            let Some(held) = held.filter(|held| held == record) else {
+                return Err(PublishError::transient(format!(
+                    "PUT {key}: the edge API did not return the record just written"
+                )));
+            };
+            if self.set_host_route(&route, true).await? {
+                written = true;
+            }
+            if written {
+                published.written.push(route.clone());
+            }
+            published.routes.push(PublishedRoute {
+                route,
+                revision: held.revision().to_owned(),
+            });
         }
-        self.update_host_routes(target, true).await?;
-        Ok(record.revision().to_owned())
+        Ok(published)
     }
 
     /// The value stored under `key` (`None`: no such key), read through the
@@ -136,33 +167,53 @@ impl CloudflareKv {
         self.call(reqwest::Method::GET, key, None).await
     }
 
-    /// Adds (`on`) or removes the target's route in each host's routes
-    /// record, stamped with the time; a record left empty is deleted. A
-    /// routes record that cannot be read as one is replaced.
-    async fn update_host_routes(&self, target: &EdgeTarget, on: bool) -> Result<(), PublishError> {
-        for host in &target.hosts {
-            let key = host_routes_key(host)
-                .map_err(|e| PublishError::failed(format!("edge route: {e}")))?;
-            let mut routes = match self.read_value(&key).await? {
-                Some(text) => HostRoutes::from_json(&text).unwrap_or_else(|err| {
+    /// The route record under `key`; one that cannot be read as a record
+    /// counts as missing (it is rewritten).
+    async fn read_record(&self, key: &str) -> Result<Option<EdgeRecord>, PublishError> {
+        Ok(self
+            .read_value(key)
+            .await?
+            .and_then(|text| match EdgeRecord::from_json(&text) {
+                Ok(record) => Some(record),
+                Err(err) => {
+                    tracing::warn!(key = %key, error = %err, "edge record unreadable; rewriting it");
+                    None
+                }
+            }))
+    }
+
+    /// Adds (`on`) or removes `route` in its host's routes record, stamped
+    /// with the time; a record left empty is deleted, a record that already
+    /// says so is left alone. A routes record that cannot be read as one is
+    /// replaced. True when it wrote.
+    async fn set_host_route(&self, route: &Route, on: bool) -> Result<bool, PublishError> {
+        let key = route.host_routes_key();
+        let (mut routes, valid) = match self.read_value(&key).await? {
+            Some(text) => match HostRoutes::from_json(&text) {
+                Ok(routes) => (routes, true),
+                Err(err) => {
                     tracing::warn!(key = %key, error = %err, "host routes record replaced");
-                    HostRoutes::default()
-                }),
-                None => HostRoutes::default(),
-            };
-            routes.set(target.path_prefix.as_deref(), on);
-            if routes.is_empty() {
-                self.call(reqwest::Method::DELETE, &key, None).await?;
-            } else {
-                routes.written_at = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .ok()
-                    .map(|d| d.as_secs());
-                self.call(reqwest::Method::PUT, &key, Some(&routes.to_json()))
-                    .await?;
-            }
+                    (HostRoutes::default(), false)
+                }
+            },
+            None => (HostRoutes::default(), true),
+        };
+        let prefix = route.path_prefix.as_deref();
+        if valid && routes.has(prefix) == on {
+            return Ok(false);
         }
-        Ok(())
+        routes.set(prefix, on);
+        if routes.is_empty() {
+            self.call(reqwest::Method::DELETE, &key, None).await?;
+        } else {
+            routes.written_at = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_secs());
+            self.call(reqwest::Method::PUT, &key, Some(&routes.to_json()))
+                .await?;
+        }
+        Ok(true)
     }
 
     /// One call with retries; the body of a `GET`.
@@ -286,7 +337,11 @@ impl CloudflareKv {
 
 #[async_trait]
 impl Publisher for CloudflareKv {
-    async fn publish(&self, target: &EdgeTarget, rules: &RuleSet) -> Result<String, PublishError> {
+    async fn publish(
+        &self,
+        target: &EdgeTarget,
+        rules: &RuleSet,
+    ) -> Result<Published, PublishError> {
         let record = EdgeRecord::new(
             target.origin_url.clone(),
             rules.dialect,
@@ -296,28 +351,20 @@ impl Publisher for CloudflareKv {
         self.publish_record(target, &record).await
     }
 
-    async fn unpublish(&self, target: &EdgeTarget) -> Result<(), PublishError> {
-        for key in keys(target)? {
+    async fn withdraw(&self, routes: &[Route]) -> Result<(), PublishError> {
+        for route in routes {
+            let key = route.key();
             self.call(reqwest::Method::DELETE, &key, None).await?;
             tracing::info!(key = %key, "edge record deleted");
+            self.set_host_route(route, false).await?;
         }
-        self.update_host_routes(target, false).await
+        Ok(())
     }
 }
 
 /// The KV keys of every route of `target`.
 pub fn keys(target: &EdgeTarget) -> Result<Vec<String>, PublishError> {
-    if target.hosts.is_empty() {
-        return Err(PublishError::failed(
-            "edge.hosts is empty: name at least one host",
-        ));
-    }
-    target
-        .hosts
-        .iter()
-        .map(|host| route_key(host, target.path_prefix.as_deref()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| PublishError::failed(format!("edge route: {e}")))
+    Ok(target.routes()?.iter().map(Route::key).collect())
 }
 
 /// Percent-encodes a key for a URL path segment (everything but unreserved).

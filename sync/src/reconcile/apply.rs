@@ -4,9 +4,9 @@
 //! that value is what is compared with the bucket, written, verified
 //! against and published.
 
-use super::{Change, Desired, EdgeResult, Operation, Outcome, Plan, ReconcileError};
+use super::{Change, Desired, EdgeResult, EdgeSync, Operation, Outcome, Plan, ReconcileError};
 use crate::backend::{Backend, Target};
-use crate::edge::Publisher;
+use crate::edge::{Published, PublishedRoute, Publisher, Route};
 use bucketcors_engine::CorsConfig;
 use bucketcors_engine::ruleset::{RuleSet, revision};
 use bucketcors_engine::validate::Diagnostic;
@@ -130,13 +130,14 @@ impl<'a> Reconciler<'a> {
         } else {
             tracing::debug!(provider = target.provider, bucket = %target.bucket, revision = %plan.revision(), "bucket already in sync");
         }
-        let edge = self.publish(desired, plan).await?;
+        let (edge, edge_withdrawn) = self.publish(desired, plan).await?;
         Ok(Outcome {
             target,
             change: plan.change,
             revision: plan.rules.revision.clone(),
             previous_revision: plan.current_revision.clone(),
             edge,
+            edge_withdrawn,
             warnings: plan.warnings.clone(),
         })
     }
@@ -148,28 +149,87 @@ impl<'a> Reconciler<'a> {
             .map_err(|error| ReconcileError::Backend { operation, error })
     }
 
-    async fn publish(&self, desired: &Desired, plan: &Plan) -> Result<EdgeResult, ReconcileError> {
-        let Some(edge) = &desired.edge else {
-            return Ok(EdgeResult::Disabled);
+    /// Publishes the plan's rules on the spec's routes, then withdraws the
+    /// routes published before that the spec no longer names.
+    async fn publish(
+        &self,
+        desired: &Desired,
+        plan: &Plan,
+    ) -> Result<(EdgeResult, Vec<Route>), ReconcileError> {
+        let edge_error = |error| ReconcileError::Edge {
+            target: plan.target.clone(),
+            error,
         };
         let Some(publisher) = self.publisher else {
-            return Ok(EdgeResult::NoPublisher);
+            let result = match desired.edge {
+                Some(_) => EdgeResult::NoPublisher,
+                None => EdgeResult::Disabled,
+            };
+            return Ok((result, Vec::new()));
         };
-        if desired.last_edge_revision.as_deref() == Some(plan.revision()) {
-            return Ok(EdgeResult::AlreadyPublished {
-                revision: plan.rules.revision.clone(),
-            });
+        let (result, wanted) = match &desired.edge {
+            None => (EdgeResult::Disabled, Vec::new()),
+            Some(edge) => {
+                let started = std::time::Instant::now();
+                let published = publisher
+                    .publish(edge, &plan.rules)
+                    .await
+                    .map_err(edge_error)?;
+                let mut sync = edge_sync(published, &desired.published, plan.revision());
+                sync.took = started.elapsed();
+                if !sync.written.is_empty() {
+                    tracing::info!(bucket = %plan.target.bucket, written = ?sync.written, repaired = ?sync.repaired, revision = %sync.revision, "published to the edge");
+                }
+                let wanted: Vec<Route> = sync.routes.iter().map(|r| r.route.clone()).collect();
+                (EdgeResult::Published(sync), wanted)
+            }
+        };
+        let stale = stale_routes(&desired.published, &wanted);
+        if !stale.is_empty() {
+            publisher.withdraw(&stale).await.map_err(edge_error)?;
+            tracing::info!(bucket = %plan.target.bucket, withdrawn = ?stale, "edge routes withdrawn");
         }
-        let revision = publisher
-            .publish(edge, &plan.rules)
-            .await
-            .map_err(|error| ReconcileError::Edge {
-                target: plan.target.clone(),
-                error,
-            })?;
-        tracing::info!(bucket = %plan.target.bucket, hosts = ?edge.hosts, revision = %revision, "published to the edge");
-        Ok(EdgeResult::Published { revision })
+        Ok((result, stale))
     }
+}
+
+/// The publish's result as the core reports it: the revision read back,
+/// and which written routes were repairs (published before at this
+/// revision, so someone changed them at the edge).
+fn edge_sync(published: Published, before: &[PublishedRoute], revision: &str) -> EdgeSync {
+    let repaired = published
+        .written
+        .iter()
+        .filter(|route| {
+            before
+                .iter()
+                .any(|b| &b.route == *route && b.revision == revision)
+        })
+        .cloned()
+        .collect();
+    let read_back = published
+        .routes
+        .first()
+        .map(|r| r.revision.clone())
+        .unwrap_or_else(|| revision.to_owned());
+    EdgeSync {
+        revision: read_back,
+        routes: published.routes,
+        written: published.written,
+        repaired,
+        took: std::time::Duration::ZERO,
+    }
+}
+
+/// The routes published before that are not `wanted` now, each once.
+fn stale_routes(before: &[PublishedRoute], wanted: &[Route]) -> Vec<Route> {
+    let mut stale: Vec<Route> = Vec::new();
+    for b in before {
+        if !wanted.contains(&b.route) && !stale.contains(&b.route) {
+            stale.push(b.route.clone());
+        }
+    }
+    stale
 }
 
 /// Shortcut for a caller that handles the edge itself: applies `rules` to
@@ -209,6 +269,44 @@ fn classify_change(current: Option<&str>, wanted: &str, last_applied: Option<&st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn route(host: &str) -> Route {
+        Route::new(host, None).unwrap()
+    }
+
+    fn at(host: &str, revision: &str) -> PublishedRoute {
+        PublishedRoute {
+            route: route(host),
+            revision: revision.into(),
+        }
+    }
+
+    /// Withdrawn: what was published and is no longer wanted, once each.
+    #[test]
+    fn stale_routes_are_those_no_longer_named() {
+        let before = [at("a.test", "r1"), at("b.test", "r1"), at("b.test", "r1")];
+        assert_eq!(stale_routes(&before, &[route("a.test")]), [route("b.test")]);
+        assert_eq!(
+            stale_routes(&before, &[]),
+            [route("a.test"), route("b.test")]
+        );
+        assert!(stale_routes(&[], &[route("a.test")]).is_empty());
+    }
+
+    /// A route rewritten at the revision it was published at was repaired;
+    /// one published before at another revision was updated.
+    #[test]
+    fn a_rewrite_at_the_same_revision_is_a_repair() {
+        let published = Published {
+            routes: vec![at("a.test", "r2"), at("b.test", "r2"), at("c.test", "r2")],
+            written: vec![route("a.test"), route("b.test"), route("c.test")],
+        };
+        let before = [at("a.test", "r2"), at("b.test", "r1")];
+        let sync = edge_sync(published, &before, "r2");
+        assert_eq!(sync.repaired, [route("a.test")]);
+        assert_eq!(sync.revision, "r2");
+        assert_eq!(sync.written.len(), 3);
+    }
 
     #[test]
     fn change_classification() {

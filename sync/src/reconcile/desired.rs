@@ -1,6 +1,6 @@
 //! What the caller wants a bucket to look like.
 
-use crate::edge::EdgeTarget;
+use crate::edge::{EdgeTarget, PublishedRoute};
 use bucketcors_engine::CorsConfig;
 
 /// The desired state of one bucket, plus what the caller remembers of the
@@ -14,8 +14,11 @@ pub struct Desired {
     pub edge: Option<EdgeTarget>,
     /// Revision last applied to the bucket; tells updates from drift.
     pub last_applied_revision: Option<String>,
-    /// Revision the edge is known to serve; skips a republish.
-    pub last_edge_revision: Option<String>,
+    /// The routes published by the last run, with their revisions: a
+    /// route no longer in [`Desired::edge`] (or every one, without it) is
+    /// withdrawn, and a route rewritten although it was published at the
+    /// same revision is reported as repaired.
+    pub published: Vec<PublishedRoute>,
 }
 
 impl Desired {
@@ -25,7 +28,7 @@ impl Desired {
             config,
             edge: None,
             last_applied_revision: None,
-            last_edge_revision: None,
+            published: Vec::new(),
         }
     }
 
@@ -36,9 +39,13 @@ impl Desired {
     }
 
     /// Remember the revisions of the last successful run.
-    pub fn with_history(mut self, applied: Option<String>, edge: Option<String>) -> Desired {
+    pub fn with_history(
+        mut self,
+        applied: Option<String>,
+        published: Vec<PublishedRoute>,
+    ) -> Desired {
         self.last_applied_revision = applied;
-        self.last_edge_revision = edge;
+        self.published = published;
         self
     }
 }

@@ -20,8 +20,12 @@
 //! 4. **write** only when the revisions differ, then **read back** and
 //!    check the revision, because some stores silently drop what they do not
 //!    understand;
-//! 5. **publish** the rule set to the edge when the spec asks for it and the
-//!    edge does not already serve this revision.
+//! 5. **publish** the rule set to the edge when the spec asks for it: every
+//!    route's record (rules, dialect, origin URL) is read back and written
+//!    when it differs, so edge drift is repaired on each run; then the
+//!    routes the last run published and the spec no longer names
+//!    ([`Desired::published`]) are withdrawn (all of them when the spec
+//!    turned the edge off).
 //!
 //! Step 1 builds the engine's [`RuleSet`] (validated, with its revision)
 //! once; that one value is what steps 3-5 compare, write, verify against
@@ -67,7 +71,7 @@
 //! println!("{}: {} ({})", outcome.target, outcome.change, outcome.revision);
 //!
 //! // The controller, on deletion:
-//! reconciler.remove(DeletionPolicy::Delete, None).await?;
+//! reconciler.remove(DeletionPolicy::Delete, &[]).await?;
 //! # Ok(())
 //! # }
 //! ```
@@ -88,5 +92,5 @@ pub use apply::{Reconciler, sync};
 pub use deletion_policy::DeletionPolicy;
 pub use desired::Desired;
 pub use error::{ErrorClass, Operation, ReconcileError, reason};
-pub use outcome::{Change, EdgeResult, Outcome, Plan, Removal};
+pub use outcome::{Change, EdgeResult, EdgeSync, Outcome, Plan, Removal};
 pub use remove::remove;

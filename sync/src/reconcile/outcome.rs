@@ -1,6 +1,7 @@
 //! What a reconcile did, or (for a dry run) would do.
 
 use crate::backend::Target;
+use crate::edge::{PublishedRoute, Route};
 use bucketcors_engine::ruleset::RuleSet;
 use bucketcors_engine::validate::Diagnostic;
 use bucketcors_engine::{CorsConfig, Dialect};
@@ -51,26 +52,43 @@ pub enum EdgeResult {
     /// The spec asks for the edge but the caller gave no publisher (the CLI
     /// without Cloudflare settings).
     NoPublisher,
-    /// The edge already serves this revision (the caller said so): nothing sent.
-    AlreadyPublished {
-        /// The revision served.
-        revision: String,
-    },
-    /// Published now.
-    Published {
-        /// The revision the edge now serves.
-        revision: String,
-    },
+    /// Every route of the spec holds the rules; see [`EdgeSync`].
+    Published(EdgeSync),
+}
+
+/// The routes of a publish, read back from the edge API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeSync {
+    /// The revision the edge API holds for the routes (read back after
+    /// any write).
+    pub revision: String,
+    /// Every route of the spec with its revision.
+    pub routes: Vec<PublishedRoute>,
+    /// Routes written now: new, changed, or repaired.
+    pub written: Vec<Route>,
+    /// Of those, routes the last run had published at this same revision:
+    /// their record had been changed or removed at the edge and was put
+    /// back.
+    pub repaired: Vec<Route>,
+    /// How long the publish took (reads, writes and read-backs at the edge
+    /// API, nothing else): `edge_publish_duration_seconds`.
+    pub took: std::time::Duration,
 }
 
 impl EdgeResult {
     /// The revision the edge serves, when known.
     pub fn revision(&self) -> Option<&str> {
         match self {
-            EdgeResult::AlreadyPublished { revision } | EdgeResult::Published { revision } => {
-                Some(revision)
-            }
+            EdgeResult::Published(sync) => Some(&sync.revision),
             EdgeResult::Disabled | EdgeResult::NoPublisher => None,
+        }
+    }
+
+    /// The routes published with their revisions (none unless published).
+    pub fn routes(&self) -> &[PublishedRoute] {
+        match self {
+            EdgeResult::Published(sync) => &sync.routes,
+            EdgeResult::Disabled | EdgeResult::NoPublisher => &[],
         }
     }
 }
@@ -88,6 +106,9 @@ pub struct Outcome {
     pub previous_revision: Option<String>,
     /// What happened at the edge.
     pub edge: EdgeResult,
+    /// Routes the last run published that the spec no longer names (all of
+    /// them when it turned the edge off): withdrawn now.
+    pub edge_withdrawn: Vec<Route>,
     /// Validation warnings (for example shadowed rules); not blocking.
     pub warnings: Vec<Diagnostic>,
 }

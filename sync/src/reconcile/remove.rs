@@ -2,13 +2,13 @@
 
 use super::{DeletionPolicy, Operation, ReconcileError, Reconciler, Removal};
 use crate::backend::ErrorKind;
-use crate::edge::EdgeTarget;
+use crate::edge::Route;
 
 /// Shortcut for `DeletionPolicy: Delete` without an edge record: removes
 /// `backend`'s CORS configuration.
 pub async fn remove(backend: &dyn crate::backend::Backend) -> Result<Removal, ReconcileError> {
     Reconciler::new(backend)
-        .remove(DeletionPolicy::Delete, None)
+        .remove(DeletionPolicy::Delete, &[])
         .await
 }
 
@@ -17,13 +17,14 @@ impl Reconciler<'_> {
     ///
     /// - `Delete`: removes the bucket's CORS configuration (a bucket that no
     ///   longer exists counts as done, so a finalizer cannot get stuck on
-    ///   it), then the edge record when `edge` is given and a publisher is set.
+    ///   it), then withdraws the edge `routes` (the ones published) when a
+    ///   publisher is set.
     /// - `Retain`: touches nothing, neither the bucket nor the edge: the
     ///   edge keeps answering as the bucket still would.
     pub async fn remove(
         &self,
         policy: DeletionPolicy,
-        edge: Option<&EdgeTarget>,
+        routes: &[Route],
     ) -> Result<Removal, ReconcileError> {
         let target = self.target().clone();
         match policy {
@@ -44,9 +45,9 @@ impl Reconciler<'_> {
                         });
                     }
                 }
-                if let (Some(edge), Some(publisher)) = (edge, self.publisher) {
+                if let (false, Some(publisher)) = (routes.is_empty(), self.publisher) {
                     publisher
-                        .unpublish(edge)
+                        .withdraw(routes)
                         .await
                         .map_err(|error| ReconcileError::Edge {
                             target: target.clone(),

@@ -192,10 +192,12 @@ impl Edge {
     ) -> String {
         let rules = RuleSet::new(dialect, config.clone())
             .unwrap_or_else(|r| panic!("invalid test rules: {r:?}"));
-        self.publisher
+        let published = self
+            .publisher
             .publish(target, &rules)
             .await
-            .expect("publish")
+            .expect("publish");
+        published.routes[0].revision.clone()
     }
 
     /// Publishes `record` for `host` (+ prefix) through the real publisher,

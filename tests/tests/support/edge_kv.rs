@@ -56,6 +56,28 @@ pub fn kv_request(harness: &EdgeHarness, method: &str, key: &str, body: &[u8]) -
         .status
 }
 
+/// The value the harness's KV API holds under `key` (`None`: 404).
+pub fn kv_get(harness: &EdgeHarness, key: &str) -> Option<String> {
+    let api = addr_of(&harness.api_url);
+    let path = format!(
+        "/client/v4/accounts/{}/storage/kv/namespaces/{}/values/{}",
+        harness.account_id,
+        harness.namespace_id,
+        encode_key(key)
+    );
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {api}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        harness.token
+    );
+    let resp = raw_http::send(api, req.as_bytes(), Duration::from_secs(10))
+        .expect("the harness KV API answers");
+    match resp.status {
+        200 => Some(resp.text()),
+        404 => None,
+        other => panic!("GET {key} through the harness KV API answered {other}"),
+    }
+}
+
 /// Writes `record` for `host` (no path prefix) and waits until the edge
 /// answers with its revision.
 pub fn publish(harness: &EdgeHarness, host: &str, record: &EdgeRecord) {

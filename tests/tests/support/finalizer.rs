@@ -47,7 +47,13 @@ pub fn remove(world: &World, manifest: &serde_json::Value) -> Removal {
             let desired = spec.desired().expect("desired state");
             Reconciler::new(backend.as_ref())
                 .with_publisher(&kv)
-                .remove(spec.deletion_policy, desired.edge.as_ref())
+                .remove(
+                    spec.deletion_policy,
+                    &desired
+                        .edge
+                        .map(|edge| edge.routes().expect("routes"))
+                        .unwrap_or_default(),
+                )
                 .await
         })
         .unwrap_or_else(|e| panic!("removing {} failed: {e}", spec.backend.bucket))
