@@ -14,6 +14,7 @@
 // compares what it saw with the engine's decision.
 //
 // Usage: node browser-driver.mjs ORIGIN_NAME...      (e.g. app other)
+//        BROWSER_DRIVER_PAGE_PORT=80 fixes the pages' port.
 // Prints one line when ready:
 //   {"ready":true,"pagePort":P,"origins":{"app":"http://app.test:P",...}}
 // Then reads one JSON request per line on stdin and answers one JSON line:
@@ -45,9 +46,14 @@ const pages = http.createServer((req, res) => {
   res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
   res.end("<!doctype html><title>bucketcors system test</title><p>page</p>");
 });
-await new Promise((r) => pages.listen(0, "127.0.0.1", r));
+// BROWSER_DRIVER_PAGE_PORT fixes the page port (80 shows what a default
+// port does to the origin); by default any free port.
+await new Promise((r) => pages.listen(Number(process.env.BROWSER_DRIVER_PAGE_PORT ?? 0), "127.0.0.1", r));
 const pagePort = pages.address().port;
-const origins = Object.fromEntries(names.map((n) => [n, `http://${n}.test:${pagePort}`]));
+// The serialized origin, as the page itself has it (no default port).
+const origins = Object.fromEntries(
+  names.map((n) => [n, new URL(`http://${n}.test:${pagePort}`).origin]),
+);
 
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bucketcors-chromium-"));
 const context = await chromium.launchPersistentContext(userDataDir, {

@@ -36,7 +36,10 @@
 //! - [`compile`]: [`Compiled`] and the first-match scan;
 //! - [`decision`]: [`Decision`], [`Outcome`], [`Refusal`] and the header
 //!   order; [`header_value`] and [`error_body`] produce values lazily;
-//! - [`canonical`](mod@canonical): what "same meaning" means, for revisions and duplicates.
+//! - [`canonical`](mod@canonical): what "same meaning" means, for revisions and duplicates;
+//! - [`lint()`]: what a valid configuration still does wrong in browsers;
+//! - [`target`]: the stores behind each dialect, their capability table
+//!   (each entry with its source) and how they answer where they differ.
 //!
 //! ## Unsafe code
 //!
@@ -71,11 +74,13 @@ pub mod error_body;
 pub mod explain;
 pub mod format;
 pub mod header_value;
+pub mod lint;
 pub mod model;
 pub mod pattern;
 pub mod request;
 mod rule_index;
 pub mod ruleset;
+pub mod target;
 pub mod validate;
 
 pub use compile::Compiled;
@@ -83,7 +88,9 @@ pub use decision::{Decision, Headers, Outcome, Refusal};
 pub use error_body::ErrorBody;
 pub use explain::{Explanation, explain};
 pub use header_value::HeaderValue;
+pub use lint::{CATALOG, Lint, LintCode, LintOptions, lint};
 pub use model::{CorsConfig, Dialect, ResourceType, Rule};
 pub use request::Request;
 pub use ruleset::{RuleSet, RuleSetError, canonical, revision};
+pub use target::Target;
 pub use validate::{Diagnostic, Report, RuleRef, Severity, validate};

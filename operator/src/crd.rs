@@ -37,7 +37,7 @@ pub use bucketcors_sync::backend::Provider;
 pub use bucketcors_sync::reconcile::DeletionPolicy;
 pub use validate::validate_manifest;
 
-use bucketcors_engine::{CorsConfig, Dialect, Rule};
+use bucketcors_engine::{CorsConfig, Dialect, Rule, Target};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, CustomResourceExt, KubeSchema};
 use serde::{Deserialize, Serialize};
@@ -144,10 +144,19 @@ impl BucketCorsSpec {
 
 /// Backend coordinates. Credentials never live here: only a Secret reference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[x_kube(validation = kube::core::Rule::new(
+    "!has(self.flavor) || ((self.flavor == 'oss') == (self.provider == 'oss'))"
+).message("spec.backend.flavor oss needs spec.backend.provider oss, and every other flavor provider s3"))]
 #[serde(rename_all = "camelCase")]
 pub struct BackendSpec {
     /// `oss` or `s3`.
     pub provider: Provider,
+    /// The store behind the provider's API (`s3`, `oss`, `r2`, `garage`,
+    /// `ceph`, `minio`, `gcs-interop`): lints check the rules against what
+    /// it accepts and how it answers. Default: from the provider and the
+    /// endpoint's host (R2 and GCS are told by it; anything else is `s3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flavor: Option<Target>,
     /// The bucket name.
     #[schemars(length(min = 1, max = 255))]
     #[x_kube(validation = kube::core::Rule::new("self.matches('^[a-zA-Z0-9._-]+$')")
@@ -170,6 +179,15 @@ pub struct BackendSpec {
     /// The Secret holding the credentials (same namespace).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_secret_ref: Option<CredentialsSecretRef>,
+}
+
+impl BackendSpec {
+    /// The store: `flavor`, else what provider and endpoint suggest.
+    pub fn target(&self) -> Target {
+        self.flavor.unwrap_or_else(|| {
+            Target::default_for(self.provider.dialect(), self.endpoint.as_deref())
+        })
+    }
 }
 
 /// A reference to a Secret with access keys, with configurable key names.
@@ -259,7 +277,7 @@ pub struct EdgeSpec {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BucketCorsStatus {
-    /// `Ready`, `BackendSynced`, `EdgePublished`.
+    /// `Ready`, `BackendSynced`, `EdgePublished`, `Linted`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "schema::conditions")]
     pub conditions: Vec<Condition>,
@@ -284,6 +302,12 @@ pub struct BucketCorsStatus {
     /// Generation the status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// What the rules will still do wrong in browsers or on the store
+    /// (`bucketcors validate`'s lints), one line each: code, rule, field,
+    /// why, fix. The `Linted` condition counts them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub warnings: Vec<String>,
 }
 
 /// One published edge route.

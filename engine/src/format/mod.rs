@@ -175,6 +175,10 @@ pub struct Document {
     /// an `<ID>`; OSS's `<ResponseVary>`). `None` when the document leaves it
     /// open, as the spec shape and a bare `<CORSConfiguration>` do.
     pub dialect: Option<Dialect>,
+    /// The store a manifest names: `spec.backend.flavor`, else the one its
+    /// provider and endpoint suggest ([`crate::Target::default_for`]).
+    /// `None` for every other document.
+    pub target: Option<crate::target::Target>,
 }
 
 #[cfg(feature = "formats")]
@@ -239,6 +243,7 @@ fn parse_as(text: &str, format: Format) -> Result<Document, ParseError> {
             config,
             format,
             dialect: Some(Dialect::S3),
+            target: None,
         }),
         Format::Yaml | Format::Json => spec::parse(text, format),
     }

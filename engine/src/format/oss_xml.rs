@@ -29,6 +29,7 @@ pub(super) fn parse(text: &str) -> Result<Document, ParseError> {
         // Only `<ResponseVary>` is OSS's own; a bare document could be
         // either provider's.
         dialect: doc.has_response_vary.then_some(Dialect::Oss),
+        target: None,
     })
 }
 

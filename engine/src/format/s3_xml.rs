@@ -26,6 +26,7 @@ pub(super) fn parse(text: &str) -> Result<Document, ParseError> {
         // S3's namespace or a rule ID can only be S3's; a bare document
         // could be either provider's.
         dialect: (doc.s3_namespace || doc.has_rule_id).then_some(Dialect::S3),
+        target: None,
     })
 }
 

@@ -14,7 +14,8 @@
 //! unknown fields are errors. A document with `kind` (or `apiVersion`, or
 //! `spec`) at the top is read as a manifest instead: `spec.rules` and
 //! `spec.responseVary` are the configuration, `spec.backend.provider` names
-//! the dialect, and the rest of the spec (backend, edge, ...) belongs to the
+//! the dialect, `spec.backend.flavor` (else provider and endpoint) the
+//! [`Target`] store, and the rest of the spec (backend, edge, ...) belongs to the
 //! operator and is not judged here. A YAML file may hold several documents
 //! (`---`), as manifests often do; exactly one of them must be a
 //! `BucketCors`.
@@ -29,6 +30,7 @@ use super::error::{from_json, from_json_at, from_yaml};
 use super::yaml_depth::{MAX_FLOW_DEPTH, too_deep_at};
 use super::{Document, Format, ParseError};
 use crate::model::{CorsConfig, Dialect, Rule};
+use crate::target::Target;
 
 /// The parts of a `BucketCors` manifest this module reads.
 #[derive(Deserialize)]
@@ -54,6 +56,10 @@ struct ManifestSpec {
 struct ManifestBackend {
     #[serde(default)]
     provider: Option<String>,
+    #[serde(default)]
+    endpoint: Option<String>,
+    #[serde(default)]
+    flavor: Option<String>,
 }
 
 /// The API group manifests must belong to.
@@ -121,6 +127,7 @@ fn parse_json(text: &str) -> Result<Document, ParseError> {
                 config,
                 format,
                 dialect: None,
+                target: None,
             })
         }
         Shape::Manifest => {
@@ -222,6 +229,7 @@ fn parse_yaml(text: &str) -> Result<Document, ParseError> {
             config,
             format,
             dialect: None,
+            target: None,
         })
     }
 }
@@ -249,7 +257,10 @@ fn from_manifest(manifest: Manifest, format: Format) -> Result<Document, ParseEr
         )
         .at_path("apiVersion"));
     }
-    let provider = manifest.spec.backend.and_then(|b| b.provider);
+    let (provider, endpoint, flavor) = match manifest.spec.backend {
+        Some(b) => (b.provider, b.endpoint, b.flavor),
+        None => (None, None, None),
+    };
     let dialect = match provider.as_deref() {
         None => None,
         Some(name) => Some(name.parse::<Dialect>().map_err(|_| {
@@ -260,7 +271,14 @@ fn from_manifest(manifest: Manifest, format: Format) -> Result<Document, ParseEr
             .at_path("spec.backend.provider")
         })?),
     };
+    let target = match flavor.as_deref() {
+        Some(name) => Some(name.parse::<Target>().map_err(|message| {
+            ParseError::new(Some(format), message).at_path("spec.backend.flavor")
+        })?),
+        None => dialect.map(|d| Target::default_for(d, endpoint.as_deref())),
+    };
     Ok(Document {
+        target,
         config: CorsConfig {
             rules: manifest.spec.rules,
             response_vary: manifest.spec.response_vary.unwrap_or(false),

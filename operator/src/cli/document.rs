@@ -24,6 +24,7 @@ pub(crate) fn load(path: &Path, format: Option<Format>) -> Result<Document, Stri
             config,
             format,
             dialect: format.dialect(),
+            target: None,
         }),
         None => format::parse_document(&text),
     };

@@ -74,6 +74,8 @@ pub fn run(args: &Args) -> ExitCode {
             endpoint: args.bucket.endpoint.clone(),
             region: args.bucket.region.clone(),
             path_style: args.bucket.path_style.then_some(true),
+            // The store cannot be told from its answers: left to the default.
+            flavor: None,
             credentials_secret_ref: args.secret.as_ref().map(|name| CredentialsSecretRef {
                 name: name.clone(),
                 access_key_id_key: None,

@@ -7,6 +7,7 @@
 //! misuse of the command line itself (clap's usage errors); commands that
 //! talk to backends document their own additions.
 
+mod admission_policy;
 mod apply;
 mod backend_args;
 mod console;
@@ -47,6 +48,8 @@ pub enum Command {
     Eval(eval::Args),
     /// Print the BucketCors CustomResourceDefinition (YAML).
     Crd(crd::Args),
+    /// Print the chart's ValidatingAdmissionPolicy for the lints (Helm template).
+    AdmissionPolicy(admission_policy::Args),
     /// Run the Kubernetes operator.
     Run(run::Args),
     /// Apply BucketCors manifests to their buckets (and the edge) without a cluster.
@@ -117,6 +120,7 @@ pub fn main() -> ExitCode {
         Command::Convert(args) => convert::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Crd(args) => crd::run(&args),
+        Command::AdmissionPolicy(args) => admission_policy::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Get(args) => get::run(&args),

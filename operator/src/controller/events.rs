@@ -4,12 +4,14 @@
 //! `kubectl describe` wants to see: the bucket was written (`Applied`), drift
 //! was repaired (`DriftRepaired`), the edge was updated (`EdgePublished`),
 //! the configuration was removed or kept on deletion (`Deleted`,
-//! `Retained`), or a reconciliation failed (Warning, with the failure's
-//! reason). A resync that finds everything in order publishes nothing. The
+//! `Retained`), a reconciliation failed (Warning, with the failure's
+//! reason), or the spec has a lint the old status did not list (Warning,
+//! `Lint`, one per lint). A resync that finds everything in order publishes nothing. The
 //! recorder aggregates repeats into an event series, so a failure retried
 //! with backoff does not flood the namespace. Failing to publish an Event is
 //! logged and otherwise ignored: it must never block a reconciliation.
 
+use super::report::lints::{self, LintNote};
 use super::report::{Note, NoteKind};
 use crate::crd::BucketCors;
 use kube::Resource;
@@ -40,6 +42,18 @@ impl Events {
         };
         self.publish(obj, type_, note.reason, note.action, note.text.clone())
             .await;
+    }
+
+    /// The Warning Event of one lint ([`super::report::lints::notes`]).
+    pub async fn lint(&self, obj: &BucketCors, note: &LintNote) {
+        self.publish(
+            obj,
+            EventType::Warning,
+            lints::REASON,
+            &note.action,
+            note.text.clone(),
+        )
+        .await;
     }
 
     /// A Normal event.

@@ -16,9 +16,10 @@
 //!   change; transient ones retry with a capped exponential [`backoff`].
 //! - [`report`] decides, as pure functions of the core's outcome (or the
 //!   error) and the old status, what the conditions say and which Events
-//!   are published; [`status`] builds the conditions `Ready`,
-//!   `BackendSynced` and `EdgePublished` from that and writes them with
-//!   server-side apply; [`events`] publishes the Events.
+//!   are published ([`report::lints`]: the spec's lints, their `Linted`
+//!   condition and Events); [`status`] builds the conditions `Ready`,
+//!   `BackendSynced`, `EdgePublished` and `Linted` from that and writes
+//!   them with server-side apply; [`events`] publishes the Events.
 //! - Before any Secret is read or request signed, the installer's
 //!   [`Tenancy`] (`bucketcors run`'s `--default-credentials-namespace`,
 //!   `--allowed-endpoint`, `--edge-hosts`; chart values `tenancy.*`)

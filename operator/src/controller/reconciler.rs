@@ -19,7 +19,7 @@ use super::error::{Error, Retry};
 use super::owner;
 use super::report;
 use super::status::{self, Outcome, reason};
-use crate::crd::{BucketCors, DeletionPolicy, FINALIZER};
+use crate::crd::{BucketCors, BucketCorsStatus, DeletionPolicy, FINALIZER};
 use bucketcors_sync::backend::{Backend, BucketKey};
 use bucketcors_sync::reconcile::{Change, EdgeResult, ReconcileError, Reconciler};
 use k8s_openapi::jiff::Timestamp;
@@ -179,7 +179,13 @@ async fn apply(
     for note in &notes {
         ctx.events.note(&obj, note).await;
     }
-    status::apply(api, &obj, &status::build(&obj, &result, Timestamp::now())).await?;
+    write_status(
+        api,
+        &obj,
+        ctx,
+        &status::build(&obj, &result, Timestamp::now()),
+    )
+    .await?;
     ctx.backoff.reset(&key);
     Ok(Action::requeue(resync))
 }
@@ -278,10 +284,26 @@ async fn fail(
     let new_status = status::build(obj, &outcome, Timestamp::now());
     // A retried failure is aggregated into an event series by the recorder.
     ctx.events.note(obj, &report::failure_note(&error)).await;
-    if let Err(e) = status::apply(api, obj, &new_status).await {
+    if let Err(e) = write_status(api, obj, ctx, &new_status).await {
         tracing::warn!(error = %e, "could not record the failure in the status");
     }
     Err(error)
+}
+
+/// Writes `new` (server-side apply), then publishes one Warning Event per
+/// lint the old status did not list ([`report::lints::notes`]); after the
+/// write, so a failed write publishes them again next time.
+async fn write_status(
+    api: &Api<BucketCors>,
+    obj: &BucketCors,
+    ctx: &Context,
+    new: &BucketCorsStatus,
+) -> Result<(), kube::Error> {
+    status::apply(api, obj, new).await?;
+    for note in report::lints::notes(obj.status.as_ref(), new) {
+        ctx.events.lint(obj, &note).await;
+    }
+    Ok(())
 }
 
 /// Honours `deletionPolicy` before the finalizer is removed.

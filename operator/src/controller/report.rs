@@ -14,6 +14,8 @@ use bucketcors_sync::edge::Route;
 use bucketcors_sync::reconcile::{self, Change, EdgeResult};
 use bucketcors_sync::tenancy::Refusal;
 
+pub mod lints;
+
 /// Normal or Warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoteKind {

@@ -2,7 +2,9 @@
 //!
 //! Three conditions describe an object: `BackendSynced` (the bucket holds the
 //! rules), `EdgePublished` (the edge serves them, or edge publishing is off)
-//! and `Ready` (both). `lastTransitionTime` moves only when a condition's
+//! and `Ready` (both). A fourth, `Linted`, counts the engine's lints of the
+//! spec, listed in `status.warnings` ([`super::report::lints`] decides
+//! both); it never makes the object un-Ready. `lastTransitionTime` moves only when a condition's
 //! status changes, as the Kubernetes API conventions ask, so a periodic
 //! resync that finds everything in order rewrites nothing but
 //! `lastSyncTime`.
@@ -12,6 +14,7 @@
 //! conditions list is a map keyed by `type` in the schema, so apply merges it
 //! condition by condition.
 
+use super::report::lints;
 use crate::crd::{BucketCors, BucketCorsStatus, EdgeRouteStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
@@ -29,6 +32,8 @@ pub mod types {
     pub const BACKEND_SYNCED: &str = "BackendSynced";
     /// The edge serves the rules (or edge publishing is off).
     pub const EDGE_PUBLISHED: &str = "EdgePublished";
+    /// The spec was linted; the message counts the warnings.
+    pub const LINTED: &str = "Linted";
 }
 
 /// A condition's status, as the Kubernetes API conventions spell it.
@@ -138,7 +143,8 @@ pub struct Outcome {
     pub rule_count: usize,
 }
 
-/// Builds the new status from the old one and an outcome.
+/// Builds the new status from the old one and an outcome; the lints are
+/// the spec's own, whatever the outcome.
 pub fn build(obj: &BucketCors, outcome: &Outcome, now: Timestamp) -> BucketCorsStatus {
     let old = obj.status.clone().unwrap_or_default();
     let generation = obj.meta().generation;
@@ -173,11 +179,15 @@ pub fn build(obj: &BucketCors, outcome: &Outcome, now: Timestamp) -> BucketCorsS
             observed_generation: generation,
         }
     };
+    let all = lints::warnings(obj);
+    let count = all.len();
+    let warnings = lints::listed(all);
     BucketCorsStatus {
         conditions: vec![
             condition(types::READY, &ready),
             condition(types::BACKEND_SYNCED, &outcome.backend),
             condition(types::EDGE_PUBLISHED, &outcome.edge),
+            condition(types::LINTED, &lints::linted(count, warnings.len())),
         ],
         applied_revision: outcome.applied_revision.clone(),
         edge_revision: outcome.edge_revision.clone(),
@@ -195,6 +205,7 @@ pub fn build(obj: &BucketCors, outcome: &Outcome, now: Timestamp) -> BucketCorsS
             old.rule_count
         },
         observed_generation: generation,
+        warnings,
     }
 }
 
@@ -287,6 +298,44 @@ mod tests {
                     .iter()
                     .all(|c| c.observed_generation == Some(3))
             );
+        }
+    }
+
+    /// The spec's lints are listed and counted whatever the outcome, and
+    /// never touch Ready.
+    #[test]
+    fn lints_are_listed_and_counted_without_touching_ready() {
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut obj = object(None);
+        // Above Chromium's cap on Max-Age: a lint whatever the store.
+        obj.spec.rules[0].max_age_seconds = Some(9000);
+        let expected = lints::warnings(&obj);
+        assert!(!expected.is_empty());
+        for parts in [
+            (
+                Verdict::ok(reason::SYNCED, "m"),
+                Verdict::ok(reason::DISABLED, "m"),
+            ),
+            (
+                Verdict::failed("AccessDenied", "m"),
+                Verdict::ok(reason::DISABLED, "m"),
+            ),
+        ] {
+            let ready_before = ready(&build(
+                &object(None),
+                &outcome(parts.0.clone(), parts.1.clone()),
+                t0,
+            ))
+            .0
+            .to_owned();
+            let status = build(&obj, &outcome(parts.0, parts.1), t0);
+            assert_eq!(status.warnings, expected);
+            let linted = status.condition(types::LINTED).unwrap();
+            assert_eq!(
+                (linted.status.as_str(), linted.reason.as_str()),
+                ("True", "Warnings")
+            );
+            assert_eq!(ready(&status).0, ready_before);
         }
     }
 

@@ -275,6 +275,13 @@ pub fn cel_cases() -> Vec<CelCase> {
             message: "spec.responseVary is an OSS setting",
         },
         CelCase {
+            rule: "!has(self.flavor) || ((self.flavor == 'oss') == (self.provider == 'oss'))",
+            pass: with(s3(), "/spec/backend/flavor", Some(json!("garage"))),
+            fail: with(oss(), "/spec/backend/flavor", Some(json!("garage"))),
+            field: "spec.backend",
+            message: "spec.backend.flavor oss needs spec.backend.provider oss",
+        },
+        CelCase {
             rule: "self.matches('^[a-zA-Z0-9._-]+$')",
             pass: with(s3(), "/spec/backend/bucket", Some(json!("my.bucket-1_x"))),
             fail: with(s3(), "/spec/backend/bucket", Some(json!("my bucket/x"))),

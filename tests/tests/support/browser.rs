@@ -39,6 +39,9 @@ pub struct Fetch {
     pub credentials: bool,
     /// Response headers the page tries to read.
     pub read_headers: Vec<String>,
+    /// The fetch `cache` mode; `None`: the driver's `no-store`, which also
+    /// makes Chromium skip its preflight cache.
+    pub cache: Option<String>,
 }
 
 impl Fetch {
@@ -52,6 +55,7 @@ impl Fetch {
             body: None,
             credentials: false,
             read_headers: Vec::new(),
+            cache: None,
         }
     }
 
@@ -76,6 +80,12 @@ impl Fetch {
     /// Sends cookies and credentials (`credentials: "include"`).
     pub fn with_credentials(mut self) -> Fetch {
         self.credentials = true;
+        self
+    }
+
+    /// Sets the fetch `cache` mode (`default` lets the preflight cache work).
+    pub fn cache(mut self, mode: &str) -> Fetch {
+        self.cache = Some(mode.to_owned());
         self
     }
 
@@ -129,13 +139,27 @@ pub struct Browser {
 impl Browser {
     /// Starts Chromium with a page on each of `http://NAME.test:PORT`.
     pub fn start(names: &[&str]) -> Browser {
+        Browser::start_with(names, None)
+    }
+
+    /// [`Browser::start`] with the pages on `port` (80: `http://NAME.test`,
+    /// whose origin has no port).
+    pub fn start_on_port(names: &[&str], port: u16) -> Browser {
+        Browser::start_with(names, Some(port))
+    }
+
+    fn start_with(names: &[&str], port: Option<u16>) -> Browser {
         let dir = harness_dir();
         assert!(
             dir.join("node_modules/playwright-core").exists(),
             "{}/node_modules/playwright-core is missing: run scripts/install/worker-tools.sh (or scripts/build-worker.sh)",
             dir.display()
         );
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        if let Some(port) = port {
+            command.env("BROWSER_DRIVER_PAGE_PORT", port.to_string());
+        }
+        let mut child = command
             .arg(dir.join("browser-driver.mjs"))
             .args(names)
             .current_dir(&dir)
@@ -193,6 +217,9 @@ impl Browser {
         }
         if fetch.credentials {
             init["credentials"] = "include".into();
+        }
+        if let Some(mode) = &fetch.cache {
+            init["cache"] = mode.as_str().into();
         }
         let request = serde_json::json!({
             "id": id,

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cluster;
 pub mod console;
 pub mod edge_kv;
+pub mod engine_origin;
 pub mod fault_proxy;
 pub mod finalizer;
 pub mod manifest;

@@ -165,7 +165,8 @@ pub fn cors_check(reply: &Reply, origin: &str, credentials: bool) -> Result<(), 
 
 /// Fetch's preflight check: the CORS check, an ok status, then the method
 /// and every non-safelisted header listed (`*` counts only without
-/// credentials, and never for `Authorization`).
+/// credentials, and never for `Authorization`, as the standard says; Chromium
+/// 156 deviates there and lets `*` cover `Authorization`).
 pub fn preflight_check(reply: &Reply, request: &BrowserRequest) -> Result<(), Blocked> {
     if reply.is_redirect() {
         return Err(Blocked::PreflightRedirect(reply.status));
@@ -255,8 +256,10 @@ pub fn findings(request: &BrowserRequest, layer: &Layer) -> Vec<Finding> {
             })
         {
             finding = finding.evidence(
-                "Access-Control-Allow-Headers is `*`, which never covers Authorization: list \
-                 `authorization` explicitly",
+                "Access-Control-Allow-Headers is `*`, which by the Fetch standard never covers \
+                 Authorization (this check follows the standard; Chromium 156 deviates and lets \
+                 `*` cover it, so the request may work there and fail in browsers that follow \
+                 the standard): list `authorization` explicitly",
             );
         }
         out.push(finding);
