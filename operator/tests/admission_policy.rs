@@ -43,9 +43,9 @@ fn checked_in_policy_matches_the_catalog() {
         .filter(|l| !l.starts_with("{{") && !l.starts_with('#'))
         .map(|l| format!("{l}\n"))
         .collect();
-    let docs: Vec<serde_yaml::Value> = body
+    let docs: Vec<serde_norway::Value> = body
         .split("---\n")
-        .map(|d| serde_yaml::from_str(d).expect("YAML"))
+        .map(|d| serde_norway::from_str(d).expect("YAML"))
         .collect();
     assert_eq!(docs[0]["kind"].as_str(), Some("ValidatingAdmissionPolicy"));
     assert_eq!(
