@@ -71,7 +71,7 @@
 //! println!("{}: {} ({})", outcome.target, outcome.change, outcome.revision);
 //!
 //! // The controller, on deletion:
-//! reconciler.remove(DeletionPolicy::Delete, &[]).await?;
+//! reconciler.remove(DeletionPolicy::Delete, &[], None).await?;
 //! # Ok(())
 //! # }
 //! ```
