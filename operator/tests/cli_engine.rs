@@ -2,39 +2,13 @@
 //! `validate`, `convert` and `eval` on files in a temporary directory
 //! (issue 2, item 6).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use bucketcors_engine::format::{self, Format};
 use bucketcors_engine::{CorsConfig, Rule};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn bucketcors(args: &[&str]) -> Run {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = Command::new(env!("CARGO_BIN_EXE_bucketcors"))
-        .args(args)
-        .output()
-        .expect("run bucketcors");
-    Run {
-        code: status.code().expect("exit code"),
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8(stderr).unwrap(),
-    }
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
+mod cli_support;
+use cli_support::{Run, bucketcors, write};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -1,36 +1,8 @@
 //! `bucketcors validate` lints and targets, and `bucketcors eval --target`,
 //! run as a user runs them (issue 16, items 1, 2 and 4).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn bucketcors(args: &[&str]) -> Run {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = Command::new(env!("CARGO_BIN_EXE_bucketcors"))
-        .args(args)
-        .output()
-        .expect("run bucketcors");
-    Run {
-        code: status.code().expect("exit code"),
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8(stderr).unwrap(),
-    }
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
+mod cli_support;
+use cli_support::{bucketcors, write};
 
 const LINTED: &str = r#"rules:
   - id: app
