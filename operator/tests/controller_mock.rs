@@ -761,6 +761,24 @@ impl bucketcors_sync::backend::Backend for MemoryBucket {
     }
 }
 
+/// The test context, opening `bucket` for every object.
+fn memory_context(client: Client, bucket: &Arc<MemoryBucket>) -> Arc<Context> {
+    Arc::new(
+        Arc::into_inner(context(client))
+            .unwrap()
+            .with_backends(Arc::new(Memory(bucket.clone()))),
+    )
+}
+
+/// Keys the in-memory bucket never checks; the secret must never show.
+fn fake_keys() -> AccessKeys {
+    AccessKeys {
+        access_key_id: "AKIDEXAMPLE".into(),
+        secret_access_key: "never-printed-secret".into(),
+        session_token: None,
+    }
+}
+
 /// Hands out the one in-memory bucket for every object.
 struct Memory(Arc<MemoryBucket>);
 
@@ -825,17 +843,9 @@ async fn each_backend_failure_has_its_reason_and_its_retry() {
     for (kind, message, reason, retry) in cases {
         let bucket = MemoryBucket::new(Some((kind, message)));
         let (client, mut api) = mock();
-        let ctx = Arc::new(
-            Arc::into_inner(context(client))
-                .unwrap()
-                .with_backends(Arc::new(Memory(bucket.clone()))),
-        );
+        let ctx = memory_context(client, &bucket);
         let obj = bucket_cors("site", "http://127.0.0.1:9", "site", one_rule());
-        let keys = AccessKeys {
-            access_key_id: "AKIDEXAMPLE".into(),
-            secret_access_key: "never-printed-secret".into(),
-            session_token: None,
-        };
+        let keys = fake_keys();
         let task = start(&obj, &ctx);
         api.secret(Some(&secret_with(&keys))).await;
         let (type_, event_reason, note) = api.event().await;
@@ -875,17 +885,9 @@ async fn each_backend_failure_has_its_reason_and_its_retry() {
 async fn an_in_memory_bucket_is_written_once_and_then_left_alone() {
     let bucket = MemoryBucket::new(None);
     let (client, mut api) = mock();
-    let ctx = Arc::new(
-        Arc::into_inner(context(client))
-            .unwrap()
-            .with_backends(Arc::new(Memory(bucket.clone()))),
-    );
+    let ctx = memory_context(client, &bucket);
     let obj = bucket_cors("site", "http://127.0.0.1:9", "site", one_rule());
-    let keys = AccessKeys {
-        access_key_id: "AKIDEXAMPLE".into(),
-        secret_access_key: "never-printed-secret".into(),
-        session_token: None,
-    };
+    let keys = fake_keys();
     for (round, event) in [(1, Some("Applied")), (2, None)] {
         let task = start(&obj, &ctx);
         api.secret(Some(&secret_with(&keys))).await;
