@@ -8,15 +8,12 @@
 
 use super::{At, Lint, LintCode};
 
-/// Chromium's cap on `Access-Control-Max-Age`, in seconds: two hours since
-/// Chromium 76 [Chromium `services/network/public/cpp/cors/preflight_result.cc`;
-/// MDN `Access-Control-Max-Age`].
-pub const CHROMIUM_CAP_SECONDS: u64 = 7_200;
+/// Chromium's cap on `Access-Control-Max-Age`, in seconds (the browser
+/// facts live in `bucketcors-fetch`, with their sources).
+pub const CHROMIUM_CAP_SECONDS: u64 = bucketcors_fetch::chromium::MAX_AGE_CAP;
 
-/// Firefox's cap on `Access-Control-Max-Age`, in seconds: one day
-/// [Firefox `netwerk/protocol/http/nsCORSListenerProxy.cpp`; MDN
-/// `Access-Control-Max-Age`].
-pub const FIREFOX_CAP_SECONDS: u64 = 86_400;
+/// Firefox's cap on `Access-Control-Max-Age`, in seconds.
+pub const FIREFOX_CAP_SECONDS: u64 = bucketcors_fetch::chromium::FIREFOX_MAX_AGE_CAP;
 
 /// Adds a lint for a Max-Age above a browser cap, or 0.
 pub(crate) fn check(at: &At<'_>, out: &mut Vec<Lint>) {

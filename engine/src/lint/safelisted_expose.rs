@@ -9,23 +9,7 @@
 
 use super::{At, Lint, LintCode};
 
-/// The CORS-safelisted response header names, lower case [Fetch].
-pub const SAFELISTED_RESPONSE_HEADERS: [&str; 7] = [
-    "cache-control",
-    "content-language",
-    "content-length",
-    "content-type",
-    "expires",
-    "last-modified",
-    "pragma",
-];
-
-/// True for a CORS-safelisted response header name (any case).
-pub fn is_safelisted_response_header(name: &str) -> bool {
-    SAFELISTED_RESPONSE_HEADERS
-        .iter()
-        .any(|h| h.eq_ignore_ascii_case(name.trim()))
-}
+pub use bucketcors_fetch::safelist::{SAFELISTED_RESPONSE_HEADERS, is_safelisted_response_header};
 
 /// Adds a lint per safelisted entry of `exposeHeaders`.
 pub(crate) fn check(at: &At<'_>, out: &mut Vec<Lint>) {

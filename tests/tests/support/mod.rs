@@ -15,5 +15,6 @@ pub mod manifest;
 pub mod oss_standin;
 pub mod presign;
 pub mod raw_http;
+pub mod scripted_origin;
 pub mod stub_origin;
 pub mod world;

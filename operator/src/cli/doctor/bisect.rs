@@ -10,7 +10,7 @@
 //! origin with the other scheme. Every variation is an `OPTIONS` or a `GET`:
 //! nothing changes. At most [`MAX_VARIATIONS`] requests.
 
-use super::browser::BrowserRequest;
+use super::browser::PageRequest;
 use super::fetch_checks::{Blocked, Stage, cors_check, evaluate, preflight_check};
 use super::layers::{Layer, actual, preflight};
 use super::probe::Prober;
@@ -46,7 +46,7 @@ fn other_scheme(origin: &str) -> Option<String> {
     }
 }
 
-async fn try_preflight(prober: &Prober, variant: &BrowserRequest, what: String) -> Tried {
+async fn try_preflight(prober: &Prober, variant: &PageRequest, what: String) -> Tried {
     let exchange = prober.send(preflight(variant, "bisect")).await;
     let outcome = match exchange.reply() {
         None => Err(exchange
@@ -59,7 +59,7 @@ async fn try_preflight(prober: &Prober, variant: &BrowserRequest, what: String) 
 }
 
 /// The failing-field findings for a refused request.
-pub async fn findings(prober: &Prober, request: &BrowserRequest, main: &Layer) -> Vec<Finding> {
+pub async fn findings(prober: &Prober, request: &PageRequest, main: &Layer) -> Vec<Finding> {
     let Some((stage, blocked)) = evaluate(request, main).blocked else {
         return Vec::new();
     };
@@ -90,7 +90,7 @@ pub async fn findings(prober: &Prober, request: &BrowserRequest, main: &Layer) -
     }
     let mut tried = Vec::new();
     let mut culprit: Option<String> = None;
-    let variant = |method: &str, headers: &[String], origin: &str| BrowserRequest {
+    let variant = |method: &str, headers: &[String], origin: &str| PageRequest {
         method: method.to_owned(),
         origin: origin.to_owned(),
         headers: request

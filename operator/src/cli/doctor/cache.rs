@@ -13,7 +13,7 @@
 //!
 //! Only for reading requests (`GET`, `HEAD`): those are what caches store.
 
-use super::browser::BrowserRequest;
+use super::browser::{PageRequest, actual_is_safe};
 use super::layers::{Layer, actual};
 use super::probe::{Prober, Reply, Sent, redact_url};
 use super::report::{Finding, Kind, Severity};
@@ -95,11 +95,11 @@ fn fix_for(reply: &Reply) -> String {
 /// The cache findings for one layer.
 pub async fn findings(
     prober: &Prober,
-    request: &BrowserRequest,
+    request: &PageRequest,
     layer: &Layer,
     second_origin: &str,
 ) -> Vec<Finding> {
-    if !request.actual_is_safe() || !layer.reached() {
+    if !actual_is_safe(request) || !layer.reached() {
         return Vec::new();
     }
     let plan: [(&str, Option<&str>); PROBES] = [
@@ -117,7 +117,7 @@ pub async fn findings(
         let sent = match origin {
             Some(o) => {
                 let mut sent = actual(
-                    &BrowserRequest {
+                    &PageRequest {
                         origin: o.to_owned(),
                         ..here.clone()
                     },
@@ -140,7 +140,7 @@ pub async fn findings(
     judge(&probes, request, second_origin, &layer.url)
 }
 
-fn judge(probes: &[Probe], request: &BrowserRequest, second: &str, url: &str) -> Vec<Finding> {
+fn judge(probes: &[Probe], request: &PageRequest, second: &str, url: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     let evidence = |mut f: Finding| {
         f = f.evidence(format!("layer {}", redact_url(url)));

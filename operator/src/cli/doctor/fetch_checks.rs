@@ -1,218 +1,57 @@
 //! The Fetch standard's CORS checks, applied to what a layer answered: the
 //! browser's side of the decision, which no bucket setting can change.
 //!
-//! [`evaluate`] is what the browser does (preflight check, then the CORS
-//! check of the actual response) and returns the first failure, worded as
-//! Chromium words it on the console. [`findings`] adds the checks that do
-//! not block today but break something else: Max-Age above Chromium's
-//! 2-hour cap, a per-origin answer without `Vary: Origin`, an upload whose
-//! `ETag` the page cannot read, credentials headers that contradict each
-//! other.
+//! The checks themselves are `bucketcors-fetch`'s (shared with the
+//! console's tester and checked against Chromium); the doctor applies them
+//! by the standard ([`Browser::Standard`]), so that what it calls allowed
+//! works in every browser. This file adds what is the doctor's own:
+//! [`evaluate`] on a probed layer, and [`findings`], the checks that do not
+//! block today but break something else: Max-Age above Chromium's 2-hour
+//! cap, a per-origin answer without `Vary: Origin`, an upload whose `ETag`
+//! the page cannot read, credentials headers that contradict each other.
 
-use super::browser::{BrowserRequest, SIMPLE_METHODS};
+pub use bucketcors_fetch::{Blocked, Stage};
+use bucketcors_fetch::{Browser, Verdict, chromium};
+
+use super::browser::PageRequest;
 use super::layers::Layer;
 use super::probe::{Reply, redact_url};
 use super::report::{Finding, Kind, Severity};
 
-/// Chromium's cap on `Access-Control-Max-Age` (seconds): longer values are
-/// cut to 2 hours (Firefox caps at 24 hours).
-pub const CHROMIUM_MAX_AGE: u64 = 7200;
+/// Chromium's cap on `Access-Control-Max-Age` (seconds).
+pub const CHROMIUM_MAX_AGE: u64 = chromium::MAX_AGE_CAP;
 
-/// Which request of the browser's pair failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    /// The `OPTIONS` preflight.
-    Preflight,
-    /// The actual request.
-    Actual,
+/// Chromium's whole console message for a refusal, the URL redacted (no
+/// presigned query in a report).
+pub fn chromium_message(request: &PageRequest, stage: Stage, blocked: &Blocked) -> String {
+    chromium::message(&redact_url(&request.url), &request.origin, stage, blocked)
 }
 
-/// Why the browser refuses.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "reason", content = "value", rename_all = "snake_case")]
-pub enum Blocked {
-    /// No `Access-Control-Allow-Origin`.
-    NoAllowOrigin,
-    /// Several values (two header lines, or one comma-joined list).
-    MultipleAllowOrigin(String),
-    /// A value other than the page's origin.
-    OriginMismatch(String),
-    /// `*` with credentials.
-    WildcardWithCredentials,
-    /// `Access-Control-Allow-Credentials` is not `true` with credentials.
-    CredentialsNotTrue(String),
-    /// The preflight's status is not 2xx.
-    PreflightNotOk(u16),
-    /// The preflight was redirected.
-    PreflightRedirect(u16),
-    /// The method is not in `Access-Control-Allow-Methods`.
-    MethodNotAllowed(String),
-    /// A requested header is not in `Access-Control-Allow-Headers`.
-    HeaderNotAllowed(String),
-}
-
-/// The browser's verdict on one layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Evaluation {
-    /// `None`: the page gets the answer.
-    pub blocked: Option<(Stage, Blocked)>,
-}
-
-impl Blocked {
-    /// The tail of Chromium's console message for this failure.
-    pub fn chromium_detail(&self, origin: &str) -> String {
-        match self {
-            Blocked::NoAllowOrigin => {
-                "No 'Access-Control-Allow-Origin' header is present on the requested resource."
-                    .to_owned()
-            }
-            Blocked::MultipleAllowOrigin(v) => format!(
-                "The 'Access-Control-Allow-Origin' header contains multiple values '{v}', but only \
-                 one is allowed."
-            ),
-            Blocked::OriginMismatch(v) => format!(
-                "The 'Access-Control-Allow-Origin' header has a value '{v}' that is not equal to \
-                 the supplied origin."
-            ),
-            Blocked::WildcardWithCredentials => {
-                "The value of the 'Access-Control-Allow-Origin' header in the response must not \
-                 be the wildcard '*' when the request's credentials mode is 'include'."
-                    .to_owned()
-            }
-            Blocked::CredentialsNotTrue(v) => format!(
-                "The value of the 'Access-Control-Allow-Credentials' header in the response is \
-                 '{v}' which must be 'true' when the request's credentials mode is 'include'."
-            ),
-            Blocked::PreflightNotOk(_) => "It does not have HTTP ok status.".to_owned(),
-            Blocked::PreflightRedirect(_) => {
-                "Redirect is not allowed for a preflight request.".to_owned()
-            }
-            Blocked::MethodNotAllowed(m) => format!(
-                "Method {m} is not allowed by Access-Control-Allow-Methods in preflight response."
-            ),
-            Blocked::HeaderNotAllowed(h) => format!(
-                "Request header field {h} is not allowed by Access-Control-Allow-Headers in \
-                 preflight response."
-            ),
-        }
-        .replace("{origin}", origin)
-    }
-
-    /// A short name, for the JSON output and the tests.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Blocked::NoAllowOrigin => "no_allow_origin",
-            Blocked::MultipleAllowOrigin(_) => "multiple_allow_origin",
-            Blocked::OriginMismatch(_) => "origin_mismatch",
-            Blocked::WildcardWithCredentials => "wildcard_with_credentials",
-            Blocked::CredentialsNotTrue(_) => "credentials_not_true",
-            Blocked::PreflightNotOk(_) => "preflight_not_ok",
-            Blocked::PreflightRedirect(_) => "preflight_redirect",
-            Blocked::MethodNotAllowed(_) => "method_not_allowed",
-            Blocked::HeaderNotAllowed(_) => "header_not_allowed",
-        }
-    }
-}
-
-/// Chromium's whole console message for a refusal.
-pub fn chromium_message(request: &BrowserRequest, stage: Stage, blocked: &Blocked) -> String {
-    let head = format!(
-        "Access to fetch at '{}' from origin '{}' has been blocked by CORS policy: ",
-        redact_url(&request.url),
-        request.origin
-    );
-    let middle = match (stage, blocked) {
-        (Stage::Preflight, Blocked::MethodNotAllowed(_) | Blocked::HeaderNotAllowed(_)) => "",
-        (Stage::Preflight, _) => {
-            "Response to preflight request doesn't pass access control check: "
-        }
-        (Stage::Actual, _) => "",
-    };
-    format!("{head}{middle}{}", blocked.chromium_detail(&request.origin))
-}
-
-/// Fetch's CORS check on one response.
+/// The CORS check on one reply.
 pub fn cors_check(reply: &Reply, origin: &str, credentials: bool) -> Result<(), Blocked> {
-    let values = reply.all("access-control-allow-origin");
-    let value = match values.as_slice() {
-        [] => return Err(Blocked::NoAllowOrigin),
-        [one] => one.trim(),
-        many => return Err(Blocked::MultipleAllowOrigin(many.join(", "))),
-    };
-    if value.contains(',') {
-        return Err(Blocked::MultipleAllowOrigin(value.to_owned()));
-    }
-    if value == "*" {
-        if credentials {
-            return Err(Blocked::WildcardWithCredentials);
-        }
-        return Ok(());
-    }
-    if value != origin {
-        return Err(Blocked::OriginMismatch(value.to_owned()));
-    }
-    if credentials {
-        let acac = reply
-            .get("access-control-allow-credentials")
-            .unwrap_or_default();
-        if acac != "true" {
-            return Err(Blocked::CredentialsNotTrue(acac));
-        }
-    }
-    Ok(())
+    bucketcors_fetch::cors_check(&reply.answer(), origin, credentials)
 }
 
-/// Fetch's preflight check: the CORS check, an ok status, then the method
-/// and every non-safelisted header listed (`*` counts only without
-/// credentials, and never for `Authorization`, as the standard says; Chromium
-/// 156 deviates there and lets `*` cover `Authorization`).
-pub fn preflight_check(reply: &Reply, request: &BrowserRequest) -> Result<(), Blocked> {
-    if reply.is_redirect() {
-        return Err(Blocked::PreflightRedirect(reply.status));
-    }
-    cors_check(reply, &request.origin, request.credentials)?;
-    if !reply.is_ok() {
-        return Err(Blocked::PreflightNotOk(reply.status));
-    }
-    let methods = reply.list("access-control-allow-methods");
-    let any_method = methods.iter().any(|m| m == "*") && !request.credentials;
-    if !SIMPLE_METHODS.contains(&request.method.as_str())
-        && !any_method
-        && !methods.contains(&request.method)
-    {
-        return Err(Blocked::MethodNotAllowed(request.method.clone()));
-    }
-    let allowed = reply.list("access-control-allow-headers");
-    let any_header = allowed.iter().any(|h| h == "*") && !request.credentials;
-    for name in request.unsafe_headers() {
-        let listed = allowed.iter().any(|a| a.eq_ignore_ascii_case(&name));
-        let wildcard_covers = any_header && name != "authorization";
-        if !listed && !wildcard_covers {
-            return Err(Blocked::HeaderNotAllowed(name));
-        }
-    }
-    Ok(())
+/// The preflight check on one reply, by the standard (which Chromium 156
+/// deviates from for `*` and `Authorization`; the finding says so).
+pub fn preflight_check(reply: &Reply, request: &PageRequest) -> Result<(), Blocked> {
+    bucketcors_fetch::preflight_check(&reply.answer(), request, Browser::Standard)
 }
 
-/// What the browser does with `layer`'s answers.
-pub fn evaluate(request: &BrowserRequest, layer: &Layer) -> Evaluation {
-    if let Some(reply) = layer.preflight_reply()
-        && let Err(blocked) = preflight_check(reply, request)
-    {
-        return Evaluation {
-            blocked: Some((Stage::Preflight, blocked)),
-        };
-    }
-    let blocked = layer
-        .actual_or_stand_in()
-        .and_then(|reply| cors_check(reply, &request.origin, request.credentials).err())
-        .map(|b| (Stage::Actual, b));
-    Evaluation { blocked }
+/// What the browser does with `layer`'s answers, by the standard.
+pub fn evaluate(request: &PageRequest, layer: &Layer) -> Verdict {
+    let preflight = layer.preflight_reply().map(Reply::answer);
+    let actual = layer.actual_or_stand_in().map(Reply::answer);
+    bucketcors_fetch::evaluate(
+        request,
+        preflight.as_ref(),
+        actual.as_ref(),
+        Browser::Standard,
+    )
 }
 
 /// The refusal as a finding, plus the checks that do not block.
-pub fn findings(request: &BrowserRequest, layer: &Layer) -> Vec<Finding> {
+pub fn findings(request: &PageRequest, layer: &Layer) -> Vec<Finding> {
     let mut out = Vec::new();
     if !layer.reached() {
         return out;
@@ -246,6 +85,18 @@ pub fn findings(request: &BrowserRequest, layer: &Layer) -> Vec<Finding> {
                      accepts exactly one origin or `*`; the server must echo the request's origin"
                 )
             });
+        }
+        if let (Stage::Preflight, Blocked::HeaderNotAllowed(_)) = (stage, &blocked)
+            && let Some(reply) = layer.preflight_reply()
+        {
+            let all =
+                bucketcors_fetch::unlisted_headers(&reply.answer(), request, Browser::Standard);
+            if all.len() > 1 {
+                finding = finding.evidence(format!(
+                    "not allowed by the preflight's answer: {} (a browser names one at a time;                      allow them all)",
+                    all.join(", ")
+                ));
+            }
         }
         if let Blocked::HeaderNotAllowed(name) = &blocked
             && name == "authorization"
@@ -338,10 +189,7 @@ pub fn findings(request: &BrowserRequest, layer: &Layer) -> Vec<Finding> {
 }
 
 fn exposes(reply: &Reply, name: &str, credentials: bool) -> bool {
-    reply
-        .list("access-control-expose-headers")
-        .iter()
-        .any(|e| e.eq_ignore_ascii_case(name) || (e == "*" && !credentials))
+    bucketcors_fetch::readable(&reply.answer(), name, credentials)
 }
 
 fn max_age(reply: &Reply) -> Option<Finding> {

@@ -13,7 +13,7 @@
 //! `Access-Control-Allow-Origin`, an edge with other rules than the bucket,
 //! a cache that drops headers.
 
-use super::browser::BrowserRequest;
+use super::browser::{PageRequest, actual_is_safe};
 use super::fetch_checks::{Stage, evaluate};
 use super::probe::{Exchange, Prober, Reply, Sent, redact_url};
 use super::report::{Finding, Kind, Severity, Verdict};
@@ -35,21 +35,20 @@ pub struct Layer {
 
 impl Layer {
     /// Asks `request` of its URL as a browser would.
-    pub async fn probe(prober: &Prober, request: &BrowserRequest) -> Layer {
+    pub async fn probe(prober: &Prober, request: &PageRequest) -> Layer {
         let mut layer = Layer {
             url: request.url.clone(),
             preflight: None,
             actual: None,
         };
-        if request.needs_preflight() || !request.actual_is_safe() {
+        if request.needs_preflight() || !actual_is_safe(request) {
             let exchange = prober.send(preflight(request, "preflight")).await;
             layer.preflight = Some(exchange);
         }
         // A browser sends the actual request only after a passing preflight;
         // the doctor sends it anyway when safe: its answer is evidence (a
         // signature error shows only there).
-        if request.actual_is_safe() && layer.preflight.as_ref().is_none_or(|p| p.reply().is_some())
-        {
+        if actual_is_safe(request) && layer.preflight.as_ref().is_none_or(|p| p.reply().is_some()) {
             layer.actual = Some(prober.send(actual(request, "actual")).await);
         }
         layer
@@ -99,7 +98,7 @@ impl Layer {
     }
 
     /// The browser's verdict on this layer.
-    pub fn verdict(&self, request: &BrowserRequest) -> Verdict {
+    pub fn verdict(&self, request: &PageRequest) -> Verdict {
         if !self.reached() {
             return Verdict::NotProbed;
         }
@@ -111,7 +110,7 @@ impl Layer {
 }
 
 /// The browser's preflight for `request`, for `purpose`.
-pub fn preflight(request: &BrowserRequest, purpose: &str) -> Sent {
+pub fn preflight(request: &PageRequest, purpose: &str) -> Sent {
     let mut sent = Sent::new(purpose, "OPTIONS", &request.url)
         .header("Origin", &request.origin)
         .header("Access-Control-Request-Method", &request.method);
@@ -122,7 +121,7 @@ pub fn preflight(request: &BrowserRequest, purpose: &str) -> Sent {
 }
 
 /// The actual request (a reading method) for `request`, for `purpose`.
-pub fn actual(request: &BrowserRequest, purpose: &str) -> Sent {
+pub fn actual(request: &PageRequest, purpose: &str) -> Sent {
     let mut sent =
         Sent::new(purpose, &request.method, &request.url).header("Origin", &request.origin);
     for header in &request.headers {
@@ -161,7 +160,7 @@ fn shown(reply: Option<&Reply>, name: &str) -> String {
 }
 
 /// Where the layers disagree, side by side.
-pub fn findings(request: &BrowserRequest, layers: &[Layer]) -> Vec<Finding> {
+pub fn findings(request: &PageRequest, layers: &[Layer]) -> Vec<Finding> {
     let mut out = Vec::new();
     if layers.len() < 2 {
         return out;

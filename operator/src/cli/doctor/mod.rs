@@ -38,7 +38,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::backend_args::runtime;
-use browser::BrowserRequest;
+use browser::PageRequest;
 use report::{Report, Verdict};
 
 /// Exit status: the browser would let the page have the answer.
@@ -104,7 +104,7 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: &Args) -> ExitCode {
-    let request = match BrowserRequest::from_args(args) {
+    let request = match browser::request_from_args(args) {
         Ok(request) => request,
         Err(message) => {
             eprintln!("error: {message}");
@@ -125,7 +125,7 @@ pub fn run(args: &Args) -> ExitCode {
 }
 
 /// Everything the doctor does, in the order of the report.
-async fn diagnose(args: &Args, request: BrowserRequest) -> Report {
+async fn diagnose(args: &Args, request: PageRequest) -> Report {
     let prober = match probe::Prober::new(std::time::Duration::from_secs(args.timeout.max(1))) {
         Ok(prober) => prober,
         Err(message) => return Report::not_probed(&request, message),

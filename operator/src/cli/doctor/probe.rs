@@ -92,6 +92,11 @@ impl Reply {
             .collect()
     }
 
+    /// The reply as the browser's checks read it.
+    pub fn answer(&self) -> bucketcors_fetch::Answer<'_> {
+        bucketcors_fetch::Answer::new(self.status, &self.headers)
+    }
+
     /// True for 3xx.
     pub fn is_redirect(&self) -> bool {
         (300..400).contains(&self.status)

@@ -12,7 +12,7 @@ use std::io::IsTerminal;
 
 use serde::Serialize;
 
-use super::browser::BrowserRequest;
+use super::browser::PageRequest;
 use super::fetch_checks::{Stage, chromium_message, evaluate};
 use super::layers::Layer;
 use super::probe::{Exchange, Outcome, redact_url, strip_query};
@@ -172,7 +172,7 @@ pub struct Report {
     /// The most one run may send.
     pub request_budget: usize,
     #[serde(skip)]
-    browser: BrowserRequest,
+    browser: PageRequest,
 }
 
 /// The diagnosed request, as the report shows it.
@@ -188,7 +188,7 @@ pub struct RequestShown {
 
 impl Report {
     /// A report with the verdict on the main layer.
-    pub fn new(request: &BrowserRequest, verdict: Verdict) -> Report {
+    pub fn new(request: &PageRequest, verdict: Verdict) -> Report {
         Report {
             verdict,
             summary: String::new(),
@@ -203,7 +203,7 @@ impl Report {
     }
 
     /// A report for a run that could not probe at all.
-    pub fn not_probed(request: &BrowserRequest, message: String) -> Report {
+    pub fn not_probed(request: &PageRequest, message: String) -> Report {
         let mut report = Report::new(request, Verdict::NotProbed);
         report.summary = format!("could not probe: {message}");
         report
@@ -416,7 +416,7 @@ fn is_evidence_header(name: &str) -> bool {
         || name.starts_with("x-bucketcors-")
 }
 
-fn shown_request(request: &BrowserRequest) -> RequestShown {
+fn shown_request(request: &PageRequest) -> RequestShown {
     RequestShown {
         url: redact_url(&request.url),
         origin: request.origin.clone(),

@@ -11,7 +11,7 @@
 use bucketcors_engine::{Compiled, CorsConfig, Dialect, Request, explain};
 
 use super::Args;
-use super::browser::BrowserRequest;
+use super::browser::PageRequest;
 use super::fetch_checks::{cors_check, preflight_check};
 use super::layers::Layer;
 use super::probe::Reply;
@@ -132,7 +132,7 @@ fn engine_reply(compiled: &Compiled, request: &Request<'_>) -> Reply {
 
 /// The engine's request for the browser's preflight, or for the actual
 /// request when no preflight is needed.
-fn engine_request<'a>(request: &'a BrowserRequest, headers: &'a Option<String>) -> Request<'a> {
+fn engine_request<'a>(request: &'a PageRequest, headers: &'a Option<String>) -> Request<'a> {
     if request.needs_preflight() {
         let mut r = Request::preflight(&request.origin, &request.method);
         if let Some(h) = headers {
@@ -145,7 +145,7 @@ fn engine_request<'a>(request: &'a BrowserRequest, headers: &'a Option<String>) 
 }
 
 /// Would the browser let the page have the answer of a bucket with `compiled`?
-fn browser_allows(compiled: &Compiled, request: &BrowserRequest) -> Result<(), String> {
+fn browser_allows(compiled: &Compiled, request: &PageRequest) -> Result<(), String> {
     let headers = request.request_headers_value();
     if request.needs_preflight() {
         let reply = engine_reply(compiled, &engine_request(request, &headers));
@@ -183,7 +183,7 @@ fn edited(
     config: &CorsConfig,
     index: usize,
     edit: Edit,
-    request: &BrowserRequest,
+    request: &PageRequest,
 ) -> Option<(CorsConfig, Vec<String>)> {
     let mut config = config.clone();
     let rule = &mut config.rules[index];
@@ -227,7 +227,7 @@ fn widening(
     after: &Compiled,
     config: &CorsConfig,
     index: usize,
-    request: &BrowserRequest,
+    request: &PageRequest,
 ) -> Vec<String> {
     let rule = &config.rules[index];
     let mut origins: Vec<String> = vec![request.origin.clone()];
@@ -267,7 +267,7 @@ fn widening(
 }
 
 /// The findings the rules support.
-pub fn findings(known: &KnownRules, request: &BrowserRequest, main: &Layer) -> Vec<Finding> {
+pub fn findings(known: &KnownRules, request: &PageRequest, main: &Layer) -> Vec<Finding> {
     let compiled = match known.compiled() {
         Ok(c) => c,
         Err(message) => {
@@ -371,7 +371,7 @@ enum Suggestion {
     Impossible(String),
 }
 
-fn suggest(known: &KnownRules, before: &Compiled, request: &BrowserRequest) -> Suggestion {
+fn suggest(known: &KnownRules, before: &Compiled, request: &PageRequest) -> Suggestion {
     if known.dialect == Dialect::Oss && request.credentials {
         return Suggestion::Impossible(
             "OSS never answers with Access-Control-Allow-Credentials: fetch without credentials, \
@@ -454,8 +454,8 @@ mod tests {
         }
     }
 
-    fn request(origin: &str, method: &str, headers: &[&str]) -> BrowserRequest {
-        BrowserRequest {
+    fn request(origin: &str, method: &str, headers: &[&str]) -> PageRequest {
+        PageRequest {
             url: "https://b.example/k".into(),
             origin: origin.into(),
             method: method.into(),

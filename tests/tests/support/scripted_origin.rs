@@ -1,0 +1,165 @@
+//! A loopback server whose every answer the test scripts: for path
+//! `/case/N` it answers `OPTIONS` with case N's preflight and anything else
+//! with case N's actual response, and records what arrived (method and
+//! headers), so a test can see what the browser really sent.
+//!
+//! It proves nothing about any bucket: it exists so that a browser's
+//! handling of an answer can be observed for answers no real store gives
+//! (two `Access-Control-Allow-Origin` lines, a redirected preflight).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// One scripted response.
+#[derive(Debug, Clone, Default)]
+pub struct Scripted {
+    /// The status code.
+    pub status: u16,
+    /// The header lines, in order (repeats allowed).
+    pub headers: Vec<(String, String)>,
+}
+
+/// One request as it arrived.
+#[derive(Debug, Clone)]
+pub struct Arrived {
+    /// The method.
+    pub method: String,
+    /// The header lines, names lower-cased.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Arrived {
+    /// The value of `name` (lower case), when sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Default)]
+struct State {
+    script: BTreeMap<u64, (Scripted, Scripted)>,
+    arrived: BTreeMap<u64, Vec<Arrived>>,
+}
+
+/// A running scripted server; its thread ends with the test process.
+pub struct ScriptedOrigin {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+}
+
+impl ScriptedOrigin {
+    /// Listens on a free loopback port.
+    pub fn start() -> std::io::Result<ScriptedOrigin> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let state = shared.clone();
+                std::thread::spawn(move || {
+                    let _ = serve(stream, &state);
+                });
+            }
+        });
+        Ok(ScriptedOrigin { addr, state })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Scripts case `id`: the preflight's answer and the actual answer.
+    pub fn script(&self, id: u64, preflight: Scripted, actual: Scripted) {
+        self.state
+            .lock()
+            .expect("state")
+            .script
+            .insert(id, (preflight, actual));
+    }
+
+    /// What arrived for case `id`, in order.
+    pub fn arrived(&self, id: u64) -> Vec<Arrived> {
+        self.state
+            .lock()
+            .expect("state")
+            .arrived
+            .get(&id)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_owned();
+        let path = parts.next().unwrap_or_default().to_owned();
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h)? == 0 || h.trim().is_empty() {
+                break;
+            }
+            if let Some((n, v)) = h.split_once(':') {
+                headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
+            }
+        }
+        let length: usize = headers
+            .iter()
+            .find(|(n, _)| n == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        let id: Option<u64> = path.strip_prefix("/case/").and_then(|n| n.parse().ok());
+        let answer = {
+            let mut state = state.lock().expect("state");
+            let answer = id.and_then(|id| state.script.get(&id).cloned());
+            if let Some(id) = id {
+                state.arrived.entry(id).or_default().push(Arrived {
+                    method: method.clone(),
+                    headers,
+                });
+            }
+            answer
+        };
+        let scripted = match answer {
+            Some((preflight, _)) if method == "OPTIONS" => preflight,
+            Some((_, actual)) => actual,
+            None => Scripted {
+                status: 404,
+                headers: Vec::new(),
+            },
+        };
+        let body = if method == "HEAD" || method == "OPTIONS" {
+            ""
+        } else {
+            "scripted"
+        };
+        let mut out = format!("HTTP/1.1 {} Scripted\r\n", scripted.status);
+        for (n, v) in &scripted.headers {
+            out.push_str(&format!("{n}: {v}\r\n"));
+        }
+        out.push_str(&format!(
+            "Content-Type: text/plain\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\r\n{body}",
+            body.len()
+        ));
+        writer.write_all(out.as_bytes())?;
+        writer.flush()?;
+    }
+}
