@@ -23,7 +23,7 @@ cd "$root"
 inputs_hash() {
   find console/web/src console/web/index.html console/web/style.css \
     console/web/package-lock.json console/web/package.json console/wasm/Cargo.toml console/wasm/src \
-    engine/Cargo.toml engine/src Cargo.lock scripts/build-console.sh -type f \
+    engine/Cargo.toml engine/src fetch/Cargo.toml fetch/src Cargo.lock scripts/build-console.sh -type f \
     | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1
 }
 if [[ "${1:-}" == "--hash" ]]; then

@@ -24,7 +24,7 @@
 //   {"cmd":"viewport","width":W,"height":H}
 //   {"cmd":"screenshot","path":"...","fullPage":true}
 //   {"cmd":"axe"}                                   -> {"ok":true,"violations":[{id,impact,help,nodes}]}
-//   {"cmd":"tester","requests":[{origin,method,headers,credentials}]}
+//   {"cmd":"tester","requests":[{url?,origin,method,headers,credentials}]}
 //        -> {"ok":true,"results":[{edited:{...},applied:{...}}]} (read back from the page's text)
 //   {"cmd":"forgeWrite","path":"api/objects/ns/name","body":"...","csrf":true}
 //        -> {"ok":true,"status":N,"text":"..."} (a fetch from the page itself)
@@ -96,7 +96,8 @@ const readColumn = (id) => page.evaluate((id) => {
     };
   };
   const b = col.querySelector(".browser");
-  return { preflight: ex("preflight"), actual: ex("actual"), allowed: b?.dataset.allowed === "true", browser: b?.textContent ?? "" };
+  return { preflight: ex("preflight"), actual: ex("actual"), allowed: b?.dataset.allowed === "true", reason: b?.dataset.reason ?? "", browser: b?.textContent ?? "",
+    notes: [...col.querySelectorAll(".note")].map((n) => n.textContent) };
 }, id);
 
 async function handle(c) {
@@ -139,6 +140,7 @@ async function handle(c) {
     case "tester": {
       const results = [];
       for (const r of c.requests) {
+        if (r.url) await page.fill("#t-url", r.url);
         await page.fill("#t-origin", r.origin);
         await page.fill("#t-method", r.method);
         await page.fill("#t-headers", r.headers.map(([n, v]) => `${n}: ${v}`).join("\n"));

@@ -12,7 +12,7 @@ use bucketcors_testkit::tools::workspace_root;
 use sha2::{Digest, Sha256};
 
 /// The inputs the build script lists (keep in step with `inputs_hash` there).
-const INPUTS: [&str; 11] = [
+const INPUTS: [&str; 13] = [
     "console/web/src",
     "console/web/index.html",
     "console/web/style.css",
@@ -21,6 +21,8 @@ const INPUTS: [&str; 11] = [
     "console/wasm/src",
     "engine/Cargo.toml",
     "engine/src",
+    "fetch/Cargo.toml",
+    "fetch/src",
     "Cargo.lock",
     "scripts/build-console.sh",
     "console/web/package.json",

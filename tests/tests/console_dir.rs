@@ -120,6 +120,77 @@ fn the_overview_lists_every_manifest_and_every_view_passes_axe_at_both_widths() 
     assert_eq!(errors["errors"], json!([]), "the page logged errors");
 }
 
+/// The lints `bucketcors validate` prints for `file` at `location` (`rule
+/// 1 (id "players"), exposeHeaders[1]`), as `CODE NAME: message; why; fix`.
+fn cli_lint(file: &Path, location: &str) -> Vec<String> {
+    let run = cli::run(&["validate", file.to_str().expect("utf-8")], &[]);
+    assert_eq!(run.code, Some(0), "valid, with warnings: {}", run.all());
+    run.stderr
+        .lines()
+        .filter_map(|l| {
+            // `FILE: warning: BC501 name: LOCATION: message; why; fix: ...`
+            let (head, tail) = l.split_once(&format!(": {location}: "))?;
+            let code = head.rsplit_once("warning: ")?.1;
+            Some(format!("{code}: {tail}"))
+        })
+        .collect()
+}
+
+#[test]
+fn lints_appear_on_their_field_as_bucketcors_validate_prints_them() {
+    let dir = manifest_dir("console-lints", 0);
+    let console = Console::start(&["--dir", dir.to_str().expect("utf-8")], &[]);
+    let mut page = Page::open(&console.url);
+    page.goto("#/o/media/media/edit");
+
+    // The applied rules already have one: Content-Length is safelisted.
+    let expected = cli_lint(
+        &dir.join("r2-media.yaml"),
+        "rule 1 (id \"players\"), exposeHeaders[1]",
+    );
+    assert_eq!(
+        expected.len(),
+        1,
+        "the CLI lints exposeHeaders[1] once: {expected:?}"
+    );
+    assert!(expected[0].starts_with("BC"), "{expected:?}");
+    let shown = page.text("#r1-exposeHeaders-issues");
+    assert!(
+        shown.contains(&format!("Warning: exposeHeaders[1]: {}", expected[0])),
+        "the page shows the CLI's lint under the field: `{shown}`, CLI `{}`",
+        expected[0]
+    );
+
+    // A keystroke that introduces one: an upper-case origin.
+    page.cmd(json!({"cmd": "fill", "selector": "#r0-allowedOrigins", "value": "https://Admin.acme.example"}));
+    let shown = page.text("#r0-allowedOrigins-issues");
+    let edited = dir.join("r2-media.yaml");
+    let text = std::fs::read_to_string(&edited).expect("read").replace(
+        "- https://admin.acme.example",
+        "- https://Admin.acme.example",
+    );
+    let copy = dir.join("edited.yaml");
+    std::fs::write(&copy, text).expect("write");
+    let expected = cli_lint(&copy, "rule 0 (id \"admin-console\"), allowedOrigins[0]");
+    assert!(!expected.is_empty(), "the CLI lints the origin");
+    for line in &expected {
+        assert!(
+            shown.contains(line.as_str()),
+            "the page shows `{line}` under allowedOrigins: `{shown}`"
+        );
+    }
+    assert_eq!(
+        page.count("#r0-allowedOrigins[aria-invalid=true]"),
+        0,
+        "a lint warns; it does not make the field invalid"
+    );
+    assert_eq!(
+        page.count("#save:disabled"),
+        0,
+        "a lint does not block saving"
+    );
+}
+
 #[test]
 fn an_invalid_origin_shows_the_engines_field_error_before_saving() {
     let dir = manifest_dir("console-invalid", 0);

@@ -7,11 +7,14 @@
 //! that is not a number) comes back with its path, like any other error.
 
 use bucketcors_engine::format::{self, Format};
-use bucketcors_engine::{Compiled, CorsConfig, Diagnostic, Dialect, Request, explain};
+use bucketcors_engine::{Compiled, CorsConfig, Diagnostic, Dialect, Request, Target, explain};
 use serde::{Deserialize, Serialize};
 
-use crate::browser::{self, PageFetch};
 use crate::lints;
+use bucketcors_fetch::safelist::is_forbidden_request_header;
+use bucketcors_fetch::{
+    Answer, Blocked, Browser, PageHeader, PageRequest, Stage, Verdict, chromium,
+};
 
 /// One error or warning, attached to a field when it names one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -83,8 +86,27 @@ fn read_dialect(dialect: &str) -> Result<Dialect, Issue> {
     })
 }
 
-/// Validates as `bucketcors validate` does.
-pub fn validate(config_json: &str, dialect: &str) -> Validation {
+/// Validates as `bucketcors validate` does, linting for `target` (a
+/// flavor such as `garage`; empty: the dialect's own provider). Lints run
+/// only on a valid configuration: about one the provider refuses anyway
+/// they are noise.
+pub fn validate(config_json: &str, dialect: &str, target: &str) -> Validation {
+    let target = match target.trim() {
+        "" => None,
+        t => match t.parse::<Target>() {
+            Ok(t) => Some(t),
+            Err(message) => {
+                return Validation {
+                    errors: vec![Issue {
+                        rule: None,
+                        field: Some("target".into()),
+                        message,
+                    }],
+                    ..Validation::default()
+                };
+            }
+        },
+    };
     let parsed = read_dialect(dialect).and_then(|d| read_config(config_json).map(|c| (c, d)));
     let (config, dialect) = match parsed {
         Ok(both) => both,
@@ -99,7 +121,11 @@ pub fn validate(config_json: &str, dialect: &str) -> Validation {
     Validation {
         errors: report.errors.iter().map(Issue::from).collect(),
         warnings: report.warnings.iter().map(Issue::from).collect(),
-        lints: lints::lint(&config, dialect),
+        lints: if report.is_valid() {
+            lints::lint(&config, dialect, target)
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -187,6 +213,10 @@ pub fn import(text: &str) -> Imported {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FetchRequest {
+    /// The URL fetched (quoted in the browser's message; the bucket's
+    /// answer does not depend on it). Default: `https://BUCKET/OBJECT`.
+    #[serde(default)]
+    pub url: Option<String>,
     /// The page's origin.
     pub origin: String,
     /// The fetch's method.
@@ -231,7 +261,56 @@ pub struct Evaluation {
     /// The actual request (absent when the preflight blocked it).
     pub actual: Option<Exchange>,
     /// What the browser does.
-    pub browser: Option<browser::Outcome>,
+    pub browser: Option<Outcome>,
+}
+
+/// What Chromium does with the answers (the tests drive Debian Chromium
+/// to check it), and where a browser that follows the Fetch standard does
+/// otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    /// The page gets the response.
+    pub allowed: bool,
+    /// Which request failed.
+    pub stage: Option<Stage>,
+    /// A short name for the failure (`header_not_allowed`, ...).
+    pub reason: Option<&'static str>,
+    /// Chromium's console message.
+    pub message: Option<String>,
+    /// Every requested header the preflight's answer does not allow
+    /// (Chromium names one at a time).
+    pub unlisted_headers: Vec<String>,
+    /// Header names the page cannot set (the browser drops them).
+    pub dropped_headers: Vec<String>,
+    /// What the Fetch standard says, when it differs from Chromium.
+    pub standard: Option<String>,
+}
+
+impl Outcome {
+    fn new(page: &PageRequest, chromium_verdict: &Verdict, standard: &Verdict) -> Outcome {
+        let mut outcome = Outcome {
+            allowed: chromium_verdict.allowed(),
+            ..Outcome::default()
+        };
+        if let Some((stage, blocked)) = &chromium_verdict.blocked {
+            outcome.stage = Some(*stage);
+            outcome.reason = Some(blocked.code());
+            outcome.message = Some(chromium::message(&page.url, &page.origin, *stage, blocked));
+        }
+        if standard.blocked != chromium_verdict.blocked {
+            outcome.standard = Some(match &standard.blocked {
+                Some((stage, blocked)) => format!(
+                    "A browser that follows the Fetch standard blocks it: {}",
+                    chromium::reason(*stage, blocked)
+                ),
+                None => {
+                    "A browser that follows the Fetch standard lets the page read it.".to_owned()
+                }
+            });
+        }
+        outcome
+    }
 }
 
 fn exchange(compiled: &Compiled, request: &Request<'_>, sent: Vec<(String, String)>) -> Exchange {
@@ -289,14 +368,27 @@ pub fn eval(config_json: &str, dialect: &str, request_json: &str) -> Evaluation 
             ));
         }
     };
-    let page = PageFetch::new(&fetch);
+    let url = fetch
+        .url
+        .clone()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "https://BUCKET/OBJECT".to_owned());
+    let page = PageRequest::new(
+        &url,
+        &fetch.origin,
+        &fetch.method,
+        fetch.headers.iter().map(|(n, v)| PageHeader::new(n, v)),
+        fetch.credentials,
+    );
     let mut result = Evaluation::default();
-    if page.needs_preflight() {
+    // The browser sends the normalized method (`put` as `PUT`).
+    let method = page.method.as_str();
+    let preflight = page.needs_preflight().then(|| {
         let requested = page.request_headers_value();
         let request = Request {
             method: "OPTIONS",
             origin: Some(&fetch.origin),
-            request_method: Some(&fetch.method),
+            request_method: Some(method),
             request_headers: requested.as_deref(),
             resource: Default::default(),
         };
@@ -304,35 +396,46 @@ pub fn eval(config_json: &str, dialect: &str, request_json: &str) -> Evaluation 
             ("Origin".to_owned(), fetch.origin.clone()),
             (
                 "Access-Control-Request-Method".to_owned(),
-                fetch.method.clone(),
+                method.to_owned(),
             ),
         ];
         if let Some(h) = &requested {
             sent.push(("Access-Control-Request-Headers".to_owned(), h.clone()));
         }
-        let preflight = exchange(&compiled, &request, sent);
-        let blocked = browser::preflight_check(&preflight, &page);
-        result.preflight = Some(preflight);
-        if let Err(blocked) = blocked {
-            result.browser = Some(browser::Outcome::blocked(
-                &page,
-                browser::Stage::Preflight,
-                blocked,
-            ));
-            return result;
-        }
-    }
-    let request = Request::new(&fetch.method).with_origin(&fetch.origin);
+        exchange(&compiled, &request, sent)
+    });
+    let request = Request::new(method).with_origin(&fetch.origin);
     let actual = exchange(
         &compiled,
         &request,
         vec![("Origin".to_owned(), fetch.origin.clone())],
     );
-    let outcome = match browser::cors_check(&actual, &fetch.origin, fetch.credentials) {
-        Ok(()) => browser::Outcome::allowed(),
-        Err(blocked) => browser::Outcome::blocked(&page, browser::Stage::Actual, blocked),
+    let pre_answer = preflight
+        .as_ref()
+        .map(|e| Answer::new(e.status, &e.headers));
+    let act_answer = Answer::new(actual.status, &actual.headers);
+    let verdict = |browser| {
+        bucketcors_fetch::evaluate(&page, pre_answer.as_ref(), Some(&act_answer), browser)
     };
-    result.actual = Some(actual);
+    let (chromium_verdict, standard) = (verdict(Browser::Chromium), verdict(Browser::Standard));
+    let mut outcome = Outcome::new(&page, &chromium_verdict, &standard);
+    if let (Some(answer), Some((Stage::Preflight, Blocked::HeaderNotAllowed(_)))) =
+        (&pre_answer, &chromium_verdict.blocked)
+    {
+        outcome.unlisted_headers =
+            bucketcors_fetch::unlisted_headers(answer, &page, Browser::Chromium);
+    }
+    outcome.dropped_headers = fetch
+        .headers
+        .iter()
+        .map(|(n, _)| n.trim().to_ascii_lowercase())
+        .filter(|n| is_forbidden_request_header(n))
+        .collect();
+    let refused_at_preflight = matches!(chromium_verdict.blocked, Some((Stage::Preflight, _)));
+    result.preflight = preflight;
+    if !refused_at_preflight {
+        result.actual = Some(actual);
+    }
     result.browser = Some(outcome);
     result
 }
@@ -351,6 +454,7 @@ mod tests {
         let v = validate(
             r#"{"rules":[{"allowedOrigins":["https://*.*.example.com"],"allowedMethods":["GET"]}]}"#,
             "s3",
+            "",
         );
         let e = v.errors.first().expect("an error");
         assert_eq!(e.rule, Some(0));
@@ -362,9 +466,47 @@ mod tests {
         let v = validate(
             r#"{"rules":[{"allowedOrigins":["*"],"allowedMethods":["GET"],"maxAgeSeconds":"x"}]}"#,
             "s3",
+            "",
         );
         let e = v.errors.first().expect("an error");
         assert_eq!(e.rule, Some(0));
         assert_eq!(e.field.as_deref(), Some("maxAgeSeconds"));
+    }
+
+    #[test]
+    fn lints_reach_the_page_on_their_field() {
+        let config = r#"{"rules":[{"allowedOrigins":["https://App.example"],"allowedMethods":["GET"],"maxAgeSeconds":86401}]}"#;
+        let v = validate(config, "s3", "");
+        assert!(v.errors.is_empty(), "{:?}", v.errors);
+        let on = |field: &str| {
+            v.lints
+                .iter()
+                .any(|l| l.rule == Some(0) && l.field.as_deref() == Some(field))
+        };
+        assert!(on("maxAgeSeconds"), "{:?}", v.lints);
+        assert!(on("allowedOrigins[0]"), "{:?}", v.lints);
+        assert!(v.lints.iter().all(|l| l.message.starts_with("BC")));
+        let bad = validate(config, "s3", "gcs-ish");
+        assert_eq!(bad.errors[0].field.as_deref(), Some("target"));
+    }
+
+    #[test]
+    fn the_tester_says_where_chromium_and_the_standard_differ() {
+        let config = r#"{"rules":[{"allowedOrigins":["*"],"allowedMethods":["PUT"],"allowedHeaders":["*"]}]}"#;
+        let request = r#"{"url":"https://b.example/k","origin":"https://app.example","method":"put","headers":[["Authorization","x"],["Cookie","a=b"]]}"#;
+        let e = eval(config, "s3", request);
+        assert_eq!(e.error, None);
+        let preflight = e.preflight.expect("a preflight");
+        assert!(
+            preflight
+                .request_headers
+                .iter()
+                .any(|(n, v)| n == "Access-Control-Request-Method" && v == "PUT")
+        );
+        let outcome = e.browser.expect("an outcome");
+        assert_eq!(outcome.dropped_headers, vec!["cookie".to_owned()]);
+        // S3 echoes the requested headers, so both allow it: no note.
+        assert!(outcome.allowed, "{outcome:?}");
+        assert_eq!(outcome.standard, None);
     }
 }

@@ -9,24 +9,26 @@
 //! Each function takes and returns JSON text; the shapes are documented on
 //! the `api` module's types, which the page's TypeScript mirrors.
 //!
-//! - [`validate`]: errors and warnings with their rule and field path;
+//! - [`validate`]: errors, warnings and lints with their rule and field
+//!   path;
 //! - [`convert`]: OSS XML, S3 XML, S3 JSON and YAML, with what each loses;
 //! - [`import`]: a pasted OSS XML, S3 XML or AWS CLI JSON document;
 //! - [`eval`]: the page's fetch as the bucket answers it (preflight and
 //!   actual request, status, headers in order, error body, explanation) and
-//!   what a browser does with those answers ([`browser`]).
+//!   what a browser does with those answers (`bucketcors-fetch`, the
+//!   model `bucketcors doctor` uses, checked against Chromium).
 
 pub mod api;
-pub mod browser;
 pub mod lints;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Validates a configuration (spec-shape JSON) for a dialect (`oss`/`s3`).
+/// Validates a configuration (spec-shape JSON) for a dialect (`oss`/`s3`)
+/// and lints it for a target flavor (empty: the dialect's provider).
 /// Returns [`api::Validation`] as JSON.
 #[wasm_bindgen]
-pub fn validate(config_json: &str, dialect: &str) -> String {
-    api::to_json(&api::validate(config_json, dialect))
+pub fn validate(config_json: &str, dialect: &str, target: &str) -> String {
+    api::to_json(&api::validate(config_json, dialect, target))
 }
 
 /// The configuration in every format. Returns [`api::Conversions`] as JSON.

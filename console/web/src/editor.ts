@@ -74,7 +74,7 @@ export function editor(main: HTMLElement, o: BucketCors): void {
   function check(): void {
     const c = config();
     setDraft(o, c);
-    const v = validate(c, o.provider);
+    const v = validate(c, o.provider, o.target);
     for (const [id, box] of messages) {
       box.replaceChildren();
       inputs.get(id)?.removeAttribute("aria-invalid");

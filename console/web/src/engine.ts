@@ -8,8 +8,10 @@ export async function loadEngine(): Promise<void> {
   await init({ module_or_path: new URL("engine.wasm", location.href) });
 }
 
-export function validate(config: Config, dialect: string): Validation {
-  return JSON.parse(glue.validate(JSON.stringify(config), dialect));
+// `target`: the store's flavor the lints check against ("" for the
+// dialect's own provider).
+export function validate(config: Config, dialect: string, target: string): Validation {
+  return JSON.parse(glue.validate(JSON.stringify(config), dialect, target));
 }
 
 export function convert(config: Config): { error: unknown; formats: Converted[] } {

@@ -17,7 +17,7 @@ export function ready(o: BucketCors): { status: string; reason: string } {
 }
 
 function row(o: BucketCors) {
-  const v = validate(o.config, o.provider);
+  const v = validate(o.config, o.provider, o.target);
   const r = ready(o);
   return {
     o,

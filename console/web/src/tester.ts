@@ -11,10 +11,26 @@ import { tabs } from "./tabs";
 import type { BucketCors, Config, Evaluation, Exchange, FetchRequest } from "./types";
 
 const reasons: Record<number, string> = { 200: "OK", 400: "Bad Request", 403: "Forbidden" };
-let last: FetchRequest = { origin: "https://app.example.com", method: "GET", headers: [], credentials: false };
+let last: Omit<FetchRequest, "url"> = { origin: "https://app.example.com", method: "GET", headers: [], credentials: false };
+const urls = new Map<string, string>(); // object key -> the URL last tested
 
-function exchange(stage: string, e: Exchange): HTMLElement {
-  const request = [`${e.method} /OBJECT HTTP/1.1`, ...e.requestHeaders.map(([n, v]) => `${n}: ${v}`)].join("\n");
+// The URL a page fetches by default: an object in the bucket, at the
+// bucket's own URL (the server derives it as the operator does).
+function defaultUrl(o: BucketCors): string {
+  return `${o.url ?? "https://BUCKET"}/example.txt`;
+}
+
+function pathOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.pathname + u.search;
+  } catch {
+    return "/OBJECT";
+  }
+}
+
+function exchange(stage: string, e: Exchange, path: string): HTMLElement {
+  const request = [`${e.method} ${path} HTTP/1.1`, ...e.requestHeaders.map(([n, v]) => `${n}: ${v}`)].join("\n");
   const response = [`HTTP/1.1 ${e.status} ${reasons[e.status] ?? ""}`.trimEnd(), ...e.headers.map(([n, v]) => `${n}: ${v}`)].join("\n")
     + (e.body ? `\n\n${e.body}` : "");
   return h("section", { class: "exchange", "data-stage": stage, "aria-label": stage },
@@ -25,20 +41,30 @@ function exchange(stage: string, e: Exchange): HTMLElement {
     h("ol", { class: "explanation", start: 0, "aria-label": `${stage} explanation` }, e.explanation.map((l) => h("li", {}, l))));
 }
 
-function column(title: string, id: string, ev: Evaluation): HTMLElement {
+function column(title: string, id: string, ev: Evaluation, path: string): HTMLElement {
+  const b = ev.browser;
   return h("section", { id, class: "result", "aria-labelledby": `${id}-title` },
     h("h3", { id: `${id}-title` }, title),
     ev.error ? h("p", { class: "bad error" }, ev.error) : [
-      h("p", { class: `browser ${ev.browser?.allowed ? "ok" : "bad"}`, "data-allowed": String(ev.browser?.allowed) },
-        ev.browser?.allowed ? "The browser gives the page the response." : `The browser blocks it: ${ev.browser?.message}`),
-      ev.preflight ? exchange("preflight", ev.preflight) : h("p", { class: "muted" }, "No preflight: the method and headers are CORS-safelisted."),
-      ev.actual ? exchange("actual", ev.actual) : h("p", { class: "muted" }, "The actual request is never sent."),
+      h("p", { class: `browser ${b?.allowed ? "ok" : "bad"}`, "data-allowed": String(b?.allowed), "data-reason": b?.reason ?? "" },
+        b?.allowed ? "Chromium gives the page the response." : `Chromium blocks it: ${b?.message}`),
+      b && b.unlistedHeaders.length > 1
+        ? h("p", { class: "note unlisted" }, `Not allowed by the preflight's answer: ${b.unlistedHeaders.join(", ")}. Chromium names one at a time; allow them all.`)
+        : null,
+      b && b.droppedHeaders.length
+        ? h("p", { class: "note dropped" }, `A page cannot set ${b.droppedHeaders.join(", ")}: the browser drops ${b.droppedHeaders.length > 1 ? "them" : "it"}, so the bucket never sees ${b.droppedHeaders.length > 1 ? "them" : "it"}.`)
+        : null,
+      b?.standard ? h("p", { class: "note standard" }, b.standard) : null,
+      ev.preflight ? exchange("preflight", ev.preflight, path) : h("p", { class: "muted" }, "No preflight: the method and headers are CORS-safelisted."),
+      ev.actual ? exchange("actual", ev.actual, path) : h("p", { class: "muted" }, "The actual request is never sent."),
     ]);
 }
 
 export function tester(main: HTMLElement, o: BucketCors): void {
   const results = h("div", { class: "cols", id: "results" });
+  const key = `${o.namespace}/${o.name}`;
   const form = {
+    url: h("input", { type: "text", id: "t-url", value: urls.get(key) ?? defaultUrl(o), spellcheck: "false", "aria-describedby": "t-url-hint" }) as HTMLInputElement,
     origin: h("input", { type: "text", id: "t-origin", value: last.origin, spellcheck: "false" }) as HTMLInputElement,
     method: h("input", { type: "text", id: "t-method", value: last.method, spellcheck: "false", "aria-describedby": "t-method-hint" }) as HTMLInputElement,
     headers: h("textarea", { id: "t-headers", spellcheck: "false", "aria-describedby": "t-headers-hint" }, last.headers.map(([n, v]) => `${n}: ${v}`).join("\n")) as HTMLTextAreaElement,
@@ -54,10 +80,14 @@ export function tester(main: HTMLElement, o: BucketCors): void {
       }),
       credentials: form.credentials.checked,
     };
+    const url = form.url.value.trim();
+    urls.set(key, url);
+    const request: FetchRequest = { url, ...last };
+    const path = pathOf(url);
     const edited: Config = draft(o);
     render(results,
-      column(hasDraft(o) ? "Edited rules" : "Edited rules (no changes)", "edited", evaluate(edited, o.provider, last)),
-      column("Applied rules", "applied", evaluate(o.config, o.provider, last)));
+      column(hasDraft(o) ? "Edited rules" : "Edited rules (no changes)", "edited", evaluate(edited, o.provider, request), path),
+      column("Applied rules", "applied", evaluate(o.config, o.provider, request), path));
   };
   for (const el of Object.values(form)) el.addEventListener("input", run);
   render(main,
@@ -65,6 +95,8 @@ export function tester(main: HTMLElement, o: BucketCors): void {
     tabs(o, "test", session.readOnly),
     h("form", { id: "tester", "aria-label": "Request", onsubmit: (e: Event) => { e.preventDefault(); run(); } },
       h("div", { class: "grid" },
+        h("div", {}, h("label", { for: "t-url" }, "URL"), h("p", { id: "t-url-hint", class: "muted" },
+          o.edgeHosts.length ? `The bucket's URL; through the edge: https://${o.edgeHosts[0]}/…` : "The bucket's URL and an object"), form.url),
         h("div", {}, h("label", { for: "t-origin" }, "Page origin"), form.origin),
         h("div", {}, h("label", { for: "t-method" }, "Method"), h("p", { id: "t-method-hint", class: "muted" }, "The fetch's method; the browser adds the preflight"), form.method),
         h("div", {}, h("label", { for: "t-headers" }, "Request headers"), h("p", { id: "t-headers-hint", class: "muted" }, "One per line, Name: value"), form.headers),

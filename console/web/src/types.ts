@@ -28,6 +28,8 @@ export interface BucketCors {
   name: string;
   provider: "oss" | "s3";
   bucket: string;
+  url: string | null;
+  target: string;
   config: Config;
   edgeHosts: string[];
   status?: {
@@ -80,10 +82,21 @@ export interface Evaluation {
   error: string | null;
   preflight: Exchange | null;
   actual: Exchange | null;
-  browser: { allowed: boolean; stage: string | null; message: string | null } | null;
+  browser: Outcome | null;
+}
+
+export interface Outcome {
+  allowed: boolean;
+  stage: string | null;
+  reason: string | null;
+  message: string | null;
+  unlistedHeaders: string[];
+  droppedHeaders: string[];
+  standard: string | null;
 }
 
 export interface FetchRequest {
+  url: string;
   origin: string;
   method: string;
   headers: [string, string][];

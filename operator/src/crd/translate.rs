@@ -43,6 +43,12 @@ impl BackendSpec {
         BackendSettings::from(self)
     }
 
+    /// The bucket's own URL, as the backend addresses it ([`bucket_url`]);
+    /// an error naming the endpoint when it cannot be derived.
+    pub fn bucket_url(&self) -> Result<String, String> {
+        bucket_url(&self.settings(), &self.bucket)
+    }
+
     /// The backend this block names, built by `connector` (which holds the
     /// credentials).
     pub async fn connect(&self, connector: &Connector) -> Result<Arc<dyn Backend>, BackendError> {
@@ -62,7 +68,7 @@ impl BucketCorsSpec {
         };
         let origin_url = match &edge.origin_url {
             Some(url) => url.clone(),
-            None => bucket_url(&self.backend.settings(), &self.backend.bucket).map_err(|e| {
+            None => self.backend.bucket_url().map_err(|e| {
                 BackendError::new(
                     ErrorKind::Other,
                     &Target {

@@ -2,7 +2,7 @@
 //! the configuration in spec shape (the engine in the page reads it), and
 //! the manifest as YAML.
 
-use bucketcors_engine::CorsConfig;
+use bucketcors_engine::{CorsConfig, Target};
 use serde::Serialize;
 
 use crate::crd::{BucketCors, BucketCorsStatus, Provider};
@@ -19,6 +19,12 @@ pub struct ObjectView {
     pub provider: Provider,
     /// The bucket.
     pub bucket: String,
+    /// The bucket's own URL (`None` when the endpoint is unusable): the
+    /// tester's default URL, quoted in the browser's messages.
+    pub url: Option<String>,
+    /// The store that answers (`spec.backend.flavor`, else its default):
+    /// the page lints for it.
+    pub target: Target,
     /// `spec.rules` and `spec.responseVary`.
     pub config: CorsConfig,
     /// `spec.edge.hosts` when the edge is enabled.
@@ -48,6 +54,8 @@ impl ObjectView {
             name: object.metadata.name.clone().unwrap_or_default(),
             provider: spec.backend.provider,
             bucket: spec.backend.bucket.clone(),
+            url: spec.backend.bucket_url().ok(),
+            target: spec.backend.target(),
             config: spec.cors_config(),
             edge_hosts: spec
                 .edge
