@@ -189,6 +189,7 @@ fn lints_appear_on_their_field_as_bucketcors_validate_prints_them() {
         0,
         "a lint does not block saving"
     );
+    page.screenshot(&screenshot_path("editor-lint"));
 }
 
 #[test]
@@ -386,6 +387,7 @@ fn the_tester_agrees_with_bucketcors_eval_on_200_random_requests() {
 #[test]
 fn saving_writes_the_manifest_and_the_page_shows_it_without_a_reload() {
     let dir = manifest_dir("console-save", 0);
+    let before = std::fs::read_to_string(dir.join("r2-media.yaml")).expect("read");
     let console = Console::start(&["--dir", dir.to_str().expect("utf-8")], &[]);
     let mut page = Page::open(&console.url);
 
@@ -426,6 +428,22 @@ fn saving_writes_the_manifest_and_the_page_shows_it_without_a_reload() {
     assert_eq!(
         config["rules"][1]["allowedOrigins"],
         json!(["https://acme.example", new_origin])
+    );
+    // Only the rules' lines changed: the comments and the lines before and
+    // after `rules:` are as the user wrote them.
+    let after = std::fs::read_to_string(dir.join("r2-media.yaml")).expect("read");
+    let (head, _) = before.split_once("  rules:\n").expect("a rules block");
+    assert!(
+        after.starts_with(head),
+        "the lines before the rules are kept:\n{after}"
+    );
+    assert!(
+        after.ends_with("  deletionPolicy: Delete\n"),
+        "the lines after the rules are kept:\n{after}"
+    );
+    assert!(
+        after.contains("# R2 speaks the S3 dialect"),
+        "comments are kept"
     );
 
     // The detail view shows it from the watch, without a reload.

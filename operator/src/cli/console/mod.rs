@@ -17,6 +17,7 @@ mod auth;
 mod server;
 mod source_cluster;
 mod source_dir;
+mod splice;
 mod view;
 
 use std::net::SocketAddr;

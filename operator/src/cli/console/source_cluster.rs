@@ -123,33 +123,43 @@ impl ClusterSource {
                 map.insert((v.namespace.clone(), v.name.clone()), v.clone());
             }
         }
-        let streams = self.apis().into_iter().map(|api| {
+        // Each watch is tagged with its scope (its namespace, or `None` for
+        // all), because each relists on its own: a relist may drop only the
+        // objects of its own scope that it no longer lists.
+        let scopes: Vec<Option<String>> = if self.namespaces.is_empty() {
+            vec![None]
+        } else {
+            self.namespaces.iter().cloned().map(Some).collect()
+        };
+        let streams = self.apis().into_iter().zip(scopes).map(|(api, scope)| {
             watcher(api, watcher::Config::default())
                 .default_backoff()
+                .map(move |event| (scope.clone(), event))
                 .boxed()
         });
         let mut all = futures::stream::select_all(streams);
-        // Objects seen since the last (re)list, to drop the deleted ones
-        // when a relist completes.
-        let mut relisted: Vec<(String, String)> = Vec::new();
-        while let Some(event) = all.next().await {
+        // Per scope, the objects seen since its last (re)list began.
+        let mut relisted: BTreeMap<Option<String>, Vec<(String, String)>> = BTreeMap::new();
+        while let Some((scope, event)) = all.next().await {
             let mut map = known.lock().expect("not poisoned");
             match event {
                 Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
                     let v = ObjectView::new(&o, None);
-                    relisted.push((v.namespace.clone(), v.name.clone()));
+                    relisted
+                        .entry(scope)
+                        .or_default()
+                        .push((v.namespace.clone(), v.name.clone()));
                     map.insert((v.namespace.clone(), v.name.clone()), v);
                 }
                 Ok(watcher::Event::Delete(o)) => {
                     map.remove(&(o.namespace().unwrap_or_default(), o.name_any()));
                 }
-                Ok(watcher::Event::Init) => relisted.clear(),
+                Ok(watcher::Event::Init) => {
+                    relisted.entry(scope).or_default().clear();
+                }
                 Ok(watcher::Event::InitDone) => {
-                    // With several namespaces each watch relists on its own;
-                    // only drop objects when watching one scope.
-                    if self.apis().len() == 1 {
-                        map.retain(|k, _| relisted.contains(k));
-                    }
+                    let seen = relisted.entry(scope.clone()).or_default();
+                    forget_unlisted(&mut map, &scope, seen);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "BucketCors watch failed; retrying");
@@ -230,5 +240,43 @@ impl ClusterSource {
             "applied to {namespace}/{name} (generation {})",
             applied.metadata.generation.unwrap_or_default()
         ))
+    }
+}
+
+/// After `scope`'s relist (`None`: every namespace): forgets the objects
+/// of that scope it did not list (deleted while the watch was down), and
+/// keeps every other scope's.
+fn forget_unlisted<V>(
+    known: &mut BTreeMap<(String, String), V>,
+    scope: &Option<String>,
+    listed: &[(String, String)],
+) {
+    known.retain(|key, _| scope.as_deref().is_some_and(|s| s != key.0) || listed.contains(key));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(ns: &str, name: &str) -> (String, String) {
+        (ns.to_owned(), name.to_owned())
+    }
+
+    #[test]
+    fn a_relist_forgets_only_its_own_scopes_deleted_objects() {
+        let mut known: BTreeMap<_, ()> = [key("a", "x"), key("a", "gone"), key("b", "y")]
+            .into_iter()
+            .map(|k| (k, ()))
+            .collect();
+        forget_unlisted(&mut known, &Some("a".into()), &[key("a", "x")]);
+        assert_eq!(
+            known.keys().cloned().collect::<Vec<_>>(),
+            vec![key("a", "x"), key("b", "y")]
+        );
+        forget_unlisted(&mut known, &None, &[key("b", "y")]);
+        assert_eq!(
+            known.keys().cloned().collect::<Vec<_>>(),
+            vec![key("b", "y")]
+        );
     }
 }

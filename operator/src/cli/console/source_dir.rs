@@ -3,8 +3,11 @@
 //! elsewhere show up, and saved by rewriting the one document changed.
 //!
 //! Saving re-checks the whole document as the API server would
-//! (`validate_manifest`) before writing; other documents in the file are
-//! written back as they were parsed (YAML comments are not kept).
+//! (`validate_manifest`) before writing, and changes only the lines of
+//! `spec.rules` and `spec.responseVary` ([`super::splice`]): comments and
+//! the other documents stay as written. When the layout cannot be edited
+//! in place, the file is rewritten from its parsed value and the answer
+//! says its comments were lost.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -91,12 +94,7 @@ impl DirSource {
         }
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("{file}: cannot read: {e}"))?;
-        let mut documents = Vec::new();
-        for document in serde_norway::Deserializer::from_str(&text) {
-            let value = <serde_norway::Value as serde::Deserialize>::deserialize(document)
-                .map_err(|e| format!("{file}: not YAML: {e}"))?;
-            documents.push(value);
-        }
+        let mut documents = parse_documents(&text).map_err(|e| format!("{file}: not YAML: {e}"))?;
         // `file#N` counts documents from 1, empty ones included; a single
         // document carries no number.
         let position = if index == 0 {
@@ -104,8 +102,10 @@ impl DirSource {
         } else {
             Some(index - 1)
         };
-        let target = position
-            .and_then(|p| documents.get_mut(p))
+        let position =
+            position.ok_or_else(|| format!("{source}: the document is no longer there"))?;
+        let target = documents
+            .get_mut(position)
             .ok_or_else(|| format!("{source}: the document is no longer there"))?;
         let spec = target
             .get_mut("spec")
@@ -126,19 +126,52 @@ impl DirSource {
                 problems.join("; ")
             ));
         }
-        let mut out = String::new();
-        for (i, document) in documents.iter().enumerate() {
-            if i > 0 {
-                out.push_str("---\n");
+        // Only the rules' lines change when that can be done and checked:
+        // the spliced text must parse to exactly the documents meant.
+        let rules_yaml = serde_norway::to_string(&config.rules).map_err(|e| e.to_string())?;
+        let spliced = super::splice::splice(&text, position, &rules_yaml, config.response_vary)
+            .filter(|t| parse_documents(t).is_ok_and(|parsed| parsed == documents));
+        let kept = spliced.is_some();
+        let out = match spliced {
+            Some(text) => text,
+            None => {
+                let mut out = String::new();
+                for (i, document) in documents.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str("---\n");
+                    }
+                    if !document.is_null() {
+                        out.push_str(
+                            &serde_norway::to_string(document).map_err(|e| e.to_string())?,
+                        );
+                    }
+                }
+                out
             }
-            if !document.is_null() {
-                out.push_str(&serde_norway::to_string(document).map_err(|e| e.to_string())?);
-            }
-        }
+        };
         let temporary = path.with_extension("console-tmp");
         std::fs::write(&temporary, out).map_err(|e| format!("{file}: cannot write: {e}"))?;
         std::fs::rename(&temporary, path).map_err(|e| format!("{file}: cannot write: {e}"))?;
-        tracing::info!(file, rules = config.rules.len(), "manifest saved");
-        Ok(format!("written to {file}"))
+        tracing::info!(
+            file,
+            rules = config.rules.len(),
+            comments_kept = kept,
+            "manifest saved"
+        );
+        Ok(if kept {
+            format!("written to {file}")
+        } else {
+            format!(
+                "written to {file}, rewritten whole (its layout could not be edited in place, so \
+                 its YAML comments were not kept)"
+            )
+        })
     }
+}
+
+/// Every document of a YAML stream, empty ones included (as null).
+fn parse_documents(text: &str) -> Result<Vec<serde_norway::Value>, serde_norway::Error> {
+    serde_norway::Deserializer::from_str(text)
+        .map(<serde_norway::Value as serde::Deserialize>::deserialize)
+        .collect()
 }
