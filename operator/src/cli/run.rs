@@ -205,13 +205,18 @@ async fn operate(args: &Args) -> Result<ExitCode, String> {
             let stop = stop_rx.clone();
             async move { elector.run(leading_tx, stop).await }
         });
+        // A stop wins over a campaign that ends at the same moment: the
+        // campaign ends (and `wait_for` errs) only because of the stop, and
+        // a replica stopping must never start reconciling.
         tokio::select! {
+            biased;
+            _ = stopped(stop_rx.clone()) => {}
             _ = leading_rx.wait_for(|l| *l) => {}
-            _ = stopped(stop_rx.clone()) => {
-                let _ = campaign.await;
-                let _ = server.await;
-                return Ok(ExitCode::SUCCESS);
-            }
+        }
+        if *stop_rx.borrow() || !*leading_rx.borrow() {
+            let _ = campaign.await;
+            let _ = server.await;
+            return Ok(ExitCode::SUCCESS);
         }
         metrics.set_leader(true);
         health.set_ready(false);
