@@ -10,11 +10,13 @@
 //! unsigned requests (`Authorization: OSS4-HMAC-SHA256 ...` required, as OSS
 //! V4) and records every CORS call for assertions.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use super::raw_http::{RawRequest, read_request};
 
 /// A running stand-in; stops accepting when dropped.
 pub struct OssStandIn {
@@ -101,33 +103,16 @@ fn serve(stream: TcpStream, bucket: &str, state: &Mutex<State>) -> std::io::Resu
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or("").to_owned();
-        let target = parts.next().unwrap_or("/").to_owned();
-        let (mut content_length, mut authorized) = (0usize, false);
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h)? == 0 {
-                return Ok(());
-            }
-            if h == "\r\n" || h == "\n" {
-                break;
-            }
-            let lower = h.to_ascii_lowercase();
-            if let Some(v) = lower.strip_prefix("content-length:") {
-                content_length = v.trim().parse().unwrap_or(0);
-            }
-            if lower.starts_with("authorization:") && h.contains("OSS4-HMAC-SHA256 Credential=") {
-                authorized = true;
-            }
-        }
-        let mut body = vec![0; content_length];
-        reader.read_exact(&mut body)?;
+    while let Some(request) = read_request(&mut reader)? {
+        let authorized = request
+            .header("authorization")
+            .is_some_and(|a| a.contains("OSS4-HMAC-SHA256 Credential="));
+        let RawRequest {
+            method,
+            target,
+            body,
+            ..
+        } = request;
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         let bucket_root = format!("/{bucket}/");
         let is_cors = query
@@ -199,4 +184,5 @@ fn serve(stream: TcpStream, bucket: &str, state: &Mutex<State>) -> std::io::Resu
         }
         writer.flush()?;
     }
+    Ok(())
 }

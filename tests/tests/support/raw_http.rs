@@ -7,6 +7,9 @@
 //! sits between the test and the server. [`Conn`] keeps one connection
 //! alive for the soak, where a new connection per request would measure the
 //! kernel instead of the worker.
+//!
+//! [`read_request`] is the server side the loopback stand-ins share: one
+//! request off the wire, headers in order.
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -208,4 +211,64 @@ pub fn read_response(reader: &mut impl BufRead, head_only: bool) -> io::Result<R
         elapsed: Duration::ZERO,
         wire_len: wire,
     })
+}
+
+/// A request as a stand-in server reads it.
+#[derive(Debug, Clone)]
+pub struct RawRequest {
+    /// The method.
+    pub method: String,
+    /// The request target (path and query).
+    pub target: String,
+    /// Header lines in order, names lower-cased, values trimmed.
+    pub headers: Vec<(String, String)>,
+    /// The body (`Content-Length` bytes).
+    pub body: Vec<u8>,
+}
+
+impl RawRequest {
+    /// The first value of `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads one request; `None` when the client closed the connection.
+pub fn read_request(reader: &mut impl BufRead) -> io::Result<Option<RawRequest>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let target = parts.next().unwrap_or("/").to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 {
+            return Ok(None);
+        }
+        if h.trim().is_empty() {
+            break;
+        }
+        if let Some((n, v)) = h.split_once(':') {
+            headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
+        }
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    Ok(Some(RawRequest {
+        method,
+        target,
+        headers,
+        body,
+    }))
 }

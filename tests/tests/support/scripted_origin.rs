@@ -8,10 +8,12 @@
 //! (two `Access-Control-Allow-Origin` lines, a redirected preflight).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use super::raw_http::{RawRequest, read_request};
 
 /// One scripted response.
 #[derive(Debug, Clone, Default)]
@@ -101,31 +103,13 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_owned();
-        let path = parts.next().unwrap_or_default().to_owned();
-        let mut headers = Vec::new();
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h)? == 0 || h.trim().is_empty() {
-                break;
-            }
-            if let Some((n, v)) = h.split_once(':') {
-                headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
-            }
-        }
-        let length: usize = headers
-            .iter()
-            .find(|(n, _)| n == "content-length")
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
+    while let Some(request) = read_request(&mut reader)? {
+        let RawRequest {
+            method,
+            target: path,
+            headers,
+            ..
+        } = request;
         let id: Option<u64> = path.strip_prefix("/case/").and_then(|n| n.parse().ok());
         let answer = {
             let mut state = state.lock().expect("state");
@@ -162,4 +146,5 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         writer.write_all(out.as_bytes())?;
         writer.flush()?;
     }
+    Ok(())
 }

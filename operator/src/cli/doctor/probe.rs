@@ -65,29 +65,22 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// Every value of header `name`.
+    /// Every value of header `name` (any case).
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.answer().all(name)
     }
 
     /// The one value of `name`, or several joined with `, ` (as HTTP
     /// combines list headers).
     pub fn get(&self, name: &str) -> Option<String> {
-        let values = self.all(name);
-        (!values.is_empty()).then(|| values.join(", "))
+        self.answer().get(name)
     }
 
     /// The members of a comma-separated list header, trimmed.
     pub fn list(&self, name: &str) -> Vec<String> {
-        self.all(name)
-            .iter()
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
+        self.answer()
+            .list(name)
+            .into_iter()
             .map(str::to_owned)
             .collect()
     }
@@ -99,12 +92,12 @@ impl Reply {
 
     /// True for 3xx.
     pub fn is_redirect(&self) -> bool {
-        (300..400).contains(&self.status)
+        self.answer().is_redirect()
     }
 
     /// True for 2xx ("ok status" in Fetch's preflight check).
     pub fn is_ok(&self) -> bool {
-        (200..300).contains(&self.status)
+        self.answer().is_ok()
     }
 }
 
