@@ -112,7 +112,7 @@ write_document() {
   echo
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- Commit: \`$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\`"
-  echo "- Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB memory, Linux $(uname -r)"
+  echo "- Machine: $(lscpu | sed -n 's/^Model name: *//p' | sed -n 1p), $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB memory, Linux $(uname -r)"
   echo "- Toolchain: $(rustc --version)"
   echo
   echo "Rerun: \`scripts/bench.sh\` (all sections; about 30 minutes on this machine) or"

@@ -33,6 +33,7 @@ if ! scripts/install-tools.sh; then
 fi
 PATH="$(scripts/install/nextest.sh 2>/dev/null):$PATH"
 
+step "shell scripts (parse; no pipe into head or grep -q)" scripts/check-scripts.sh
 step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --workspace --exclude bucketcors-edge --all-targets -- -D warnings
 step "engine for wasm32" cargo build -p bucketcors-engine --target wasm32-unknown-unknown

@@ -610,7 +610,7 @@ EOF
   ready_s="$(sed -n 's/.*elapsed_s=\([0-9.]*\).*/\1/p' <<<"$poll")"
   # The operator is the child of /usr/bin/time (local-pod exec'd into it).
   local opid hwm="?"
-  opid="$(pgrep -P "$op" | head -n 1)"
+  opid="$(pgrep -P "$op" | sed -n 1p)"
   [ -n "$opid" ] && hwm="$(awk '/^VmHWM/{printf "%.1f MiB", $2/1024}' "/proc/$opid/status")"
   say "   all $ready Ready after $ready_s s ($polls polls); VmHWM $hwm; SIGTERM to the operator"
   [ -n "$opid" ] && kill -TERM "$opid"

@@ -64,5 +64,5 @@ else
 fi
 ln -sf "$dest/kube-apiserver" "$cache/bin/kube-apiserver"
 ln -sf "$dest/etcd" "$cache/bin/etcd"
-"$cache/bin/etcd" --version | head -n1 >&2
+"$cache/bin/etcd" --version | sed -n 1p >&2
 "$cache/bin/kube-apiserver" --version >&2

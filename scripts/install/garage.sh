@@ -7,11 +7,11 @@ set -euo pipefail
 version="2.5.0"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-if command -v garage >/dev/null 2>&1 && garage --version 2>/dev/null | grep -qE "(^|[^0-9.])${version//./\\.}([^0-9.]|$)"; then
-  echo "garage: $(garage --version | head -n1) already installed at $(command -v garage)"
+if command -v garage >/dev/null 2>&1 && garage --version 2>/dev/null | grep -E "(^|[^0-9.])${version//./\\.}([^0-9.]|$)" >/dev/null; then
+  echo "garage: $(garage --version | sed -n 1p) already installed at $(command -v garage)"
   exit 0
 fi
 
 echo "garage: building ${version} from crates.io (cargo install --locked); this takes a while"
 cargo install garage --locked --version "$version"
-garage --version | head -n1
+garage --version | sed -n 1p

