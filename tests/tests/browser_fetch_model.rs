@@ -32,32 +32,8 @@ use bucketcors_fetch::{
     unlisted_headers,
 };
 use support::browser::{Browser, Fetch};
+use support::dice::{Dice, env_u64};
 use support::scripted_origin::{Scripted, ScriptedOrigin};
-
-/// SplitMix64: a seeded, dependency-free source of cases.
-struct Dice(u64);
-
-impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "put", "PATCH"];
 
@@ -149,14 +125,8 @@ fn actual_answer(dice: &mut Dice, origin: &str) -> Scripted {
 
 #[test]
 fn the_fetch_model_predicts_chromium() {
-    let seed: u64 = std::env::var("BUCKETCORS_FETCH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x0b0c_0c05);
-    let cases: u64 = std::env::var("BUCKETCORS_FETCH_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(300);
+    let seed = env_u64("BUCKETCORS_FETCH_SEED", 0x0b0c_0c05);
+    let cases = env_u64("BUCKETCORS_FETCH_CASES", 300);
     eprintln!("browser_fetch_model: seed {seed}, {cases} cases (BUCKETCORS_FETCH_SEED replays)");
     let server = ScriptedOrigin::start().expect("scripted server");
     let mut browser = Browser::start(&["app"]);

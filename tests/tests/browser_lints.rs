@@ -22,29 +22,12 @@ mod support;
 
 use std::time::Duration;
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use bucketcors_engine::lint::{LintCode, LintOptions, lint};
-use bucketcors_engine::{CorsConfig, Dialect, Rule, Target};
+use bucketcors_engine::{CorsConfig, Dialect, Target};
 use bucketcors_testkit::garage::Garage;
 use support::browser::{Browser, Fetch, Seen};
 use support::engine_origin::EngineOrigin;
-
-fn rule(origins: &[&str], methods: &[&str], headers: &[&str]) -> Rule {
-    Rule {
-        allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
-        allowed_methods: methods.iter().map(|s| s.to_string()).collect(),
-        allowed_headers: headers.iter().map(|s| s.to_string()).collect(),
-        ..Rule::default()
-    }
-}
-
-fn config(rules: Vec<Rule>) -> CorsConfig {
-    CorsConfig {
-        rules,
-        response_vary: false,
-    }
-}
+use support::garage_sdk::{self, config, rule};
 
 /// Asserts the lint fires on `bad` and not on `good`.
 fn predicts(code: LintCode, bad: &CorsConfig, good: &CorsConfig, options: &LintOptions) {
@@ -198,48 +181,12 @@ fn default_port_origin_shows_in_chromium() {
 
 /// PutBucketCors on Garage through the SDK.
 fn put(garage: &Garage, bucket: &str, config: &CorsConfig) {
-    let key = garage.key();
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(garage.region()))
-        .endpoint_url(garage.endpoint())
-        .force_path_style(true)
-        .credentials_provider(Credentials::new(
-            &key.access_key_id,
-            &key.secret_access_key,
-            None,
-            None,
-            "browser-lints",
-        ))
-        .build();
-    let client = aws_sdk_s3::Client::from_conf(conf);
-    let rules: Vec<CorsRule> = config
-        .rules
-        .iter()
-        .map(|r| {
-            CorsRule::builder()
-                .set_allowed_origins(Some(r.allowed_origins.clone()))
-                .set_allowed_methods(Some(r.allowed_methods.clone()))
-                .set_allowed_headers(Some(r.allowed_headers.clone()).filter(|h| !h.is_empty()))
-                .build()
-                .expect("rule")
-        })
-        .collect();
-    let cors = CorsConfiguration::builder()
-        .set_cors_rules(Some(rules))
-        .build()
-        .expect("configuration");
+    let client = garage_sdk::client(garage, "browser-lints");
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(
-            client
-                .put_bucket_cors()
-                .bucket(bucket)
-                .cors_configuration(cors)
-                .send(),
-        )
+        .block_on(garage_sdk::put_cors(&client, bucket, config))
         .expect("Garage takes the configuration");
 }
 

@@ -17,6 +17,7 @@
 //! Fails (never skips) without Garage or the bundled worker.
 
 mod edge_support;
+mod support;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -27,6 +28,7 @@ use bucketcors_testkit::edge::EdgeOptions;
 use bucketcors_testkit::garage::Garage;
 use edge_support::garage_s3::{self, Presigned};
 use edge_support::{Edge, Probe, config};
+use support::garage_sdk;
 
 const BUCKET: &str = "private";
 const HOST: &str = "private.edge.test";
@@ -36,7 +38,7 @@ const APP: &str = "https://app.example";
 async fn presigned_urls_are_never_cached_and_never_logged() {
     let garage = Garage::start(&[BUCKET]).unwrap_or_else(|e| panic!("garage: {e}"));
     let edge = Edge::start(EdgeOptions::default());
-    let s3 = garage_s3::client(&garage);
+    let s3 = garage_sdk::client(&garage, "edge-test");
     let rules = config(&format!(
         r#"{{"rules":[{{"allowedOrigins":["{APP}"],"allowedMethods":["GET"]}}]}}"#
     ));

@@ -17,32 +17,15 @@ mod support;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use bucketcors_engine::target::{
     AllowHeaders, AllowOrigin, HeaderCase, Selection, Source, Submission, Wildcards, answer,
 };
-use bucketcors_engine::{Compiled, CorsConfig, Dialect, Request, Rule, Target};
+use bucketcors_engine::{Compiled, CorsConfig, Dialect, Request, Target};
 use bucketcors_testkit::garage::Garage;
+use support::garage_sdk::{self, config, rule};
 use support::raw_http::{self, RawResponse};
 
 const BUCKET: &str = "caps";
-
-fn rule(origins: &[&str], methods: &[&str], headers: &[&str]) -> Rule {
-    Rule {
-        allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
-        allowed_methods: methods.iter().map(|s| s.to_string()).collect(),
-        allowed_headers: headers.iter().map(|s| s.to_string()).collect(),
-        ..Rule::default()
-    }
-}
-
-fn config(rules: Vec<Rule>) -> CorsConfig {
-    CorsConfig {
-        rules,
-        response_vary: false,
-    }
-}
 
 /// One Garage with one bucket, and a runtime for the SDK.
 struct Store {
@@ -54,26 +37,13 @@ struct Store {
 impl Store {
     fn start() -> Store {
         let garage = Garage::start(&[BUCKET]).expect("start Garage");
-        let key = garage.key();
-        let conf = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(garage.region()))
-            .endpoint_url(garage.endpoint())
-            .force_path_style(true)
-            .credentials_provider(Credentials::new(
-                &key.access_key_id,
-                &key.secret_access_key,
-                None,
-                None,
-                "garage-capabilities",
-            ))
-            .build();
+        let client = garage_sdk::client(&garage, "garage-capabilities");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime");
         Store {
-            client: aws_sdk_s3::Client::from_conf(conf),
+            client,
             garage,
             runtime,
         }
@@ -81,34 +51,8 @@ impl Store {
 
     /// PutBucketCors with `config`; the store's error, if any.
     fn put(&self, config: &CorsConfig) -> Result<(), String> {
-        let rules: Vec<CorsRule> = config
-            .rules
-            .iter()
-            .map(|r| {
-                CorsRule::builder()
-                    .set_allowed_origins(Some(r.allowed_origins.clone()))
-                    .set_allowed_methods(Some(r.allowed_methods.clone()))
-                    .set_allowed_headers(Some(r.allowed_headers.clone()).filter(|h| !h.is_empty()))
-                    .set_expose_headers(Some(r.expose_headers.clone()).filter(|h| !h.is_empty()))
-                    .set_max_age_seconds(r.max_age_seconds.map(|s| s as i32))
-                    .build()
-                    .expect("rule")
-            })
-            .collect();
-        let cors = CorsConfiguration::builder()
-            .set_cors_rules(Some(rules))
-            .build()
-            .expect("configuration");
         self.runtime
-            .block_on(
-                self.client
-                    .put_bucket_cors()
-                    .bucket(BUCKET)
-                    .cors_configuration(cors)
-                    .send(),
-            )
-            .map(|_| ())
-            .map_err(|e| format!("{e:?}"))
+            .block_on(garage_sdk::put_cors(&self.client, BUCKET, config))
     }
 
     fn addr(&self) -> SocketAddr {

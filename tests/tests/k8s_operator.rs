@@ -18,12 +18,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use bucketcors_testkit::edge::EdgeOptions;
 use bucketcors_testkit::garage::GarageKey;
 use serde_json::json;
 use support::cluster::{Cluster, Operator};
+use support::garage_sdk::{self, config, rule};
 use support::manifest::{self, BucketCorsManifest, GARAGE_SECRET};
 use support::world::World;
 
@@ -365,38 +364,10 @@ fn a_team_applies_a_bucket_cors_with_kubectl_and_the_bucket_and_the_edge_answer(
 
 /// Another S3 client (the AWS SDK with the team's key) replaces the rules.
 fn put_rules_behind_the_operators_back(world: &World, bucket: &str, origin: &str) {
-    let key = world.garage.key();
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("garage"))
-        .endpoint_url(world.garage.endpoint())
-        .force_path_style(true)
-        .credentials_provider(Credentials::new(
-            &key.access_key_id,
-            &key.secret_access_key,
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    let client = aws_sdk_s3::Client::from_conf(config);
-    let rule = CorsRule::builder()
-        .allowed_origins(origin)
-        .allowed_methods("GET")
-        .build()
-        .expect("a rule");
-    let cors = CorsConfiguration::builder()
-        .cors_rules(rule)
-        .build()
-        .expect("a configuration");
+    let client = garage_sdk::client(&world.garage, "test");
+    let rules = config(vec![rule(&[origin], &["GET"], &[])]);
     tokio::runtime::Runtime::new()
         .expect("runtime")
-        .block_on(
-            client
-                .put_bucket_cors()
-                .bucket(bucket)
-                .cors_configuration(cors)
-                .send(),
-        )
+        .block_on(garage_sdk::put_cors(&client, bucket, &rules))
         .expect("the other client's PutBucketCors");
 }

@@ -11,29 +11,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use bucketcors_testkit::garage::Garage;
-
-/// An S3 client for `garage` with its node key.
-pub fn client(garage: &Garage) -> aws_sdk_s3::Client {
-    let key = garage.key();
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(garage.region()))
-        .endpoint_url(garage.endpoint())
-        .force_path_style(true)
-        .credentials_provider(Credentials::new(
-            &key.access_key_id,
-            &key.secret_access_key,
-            None,
-            None,
-            "edge-test",
-        ))
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
 
 /// Uploads `body` as `bucket/key`, with `Cache-Control: cache_control`
 /// stored on the object when given (Garage answers GETs with it).
