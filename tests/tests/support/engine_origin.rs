@@ -7,8 +7,8 @@
 //! Preflights get the decision's status, headers and body; any other
 //! method gets `200`, the body `object`, `Content-Type: text/plain`, an
 //! `ETag`, and the decision's headers. It records each request's method,
-//! `Origin` and `Access-Control-Request-Headers`, so a test can see what
-//! the browser sent (its serialized origin, its lower-cased header names)
+//! `Origin`, `Access-Control-Request-Headers` and header names, so a test
+//! can see what the browser sent (its serialized origin, its lower-cased header names)
 //! and how many preflights reached it. One request per connection.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -30,6 +30,8 @@ pub struct Seen {
     pub origin: Option<String>,
     /// `Access-Control-Request-Headers`, when sent.
     pub request_headers: Option<String>,
+    /// Every header name the request carried, lower-cased, in order.
+    pub header_names: Vec<String>,
 }
 
 /// A running stand-in; stops accepting when dropped.
@@ -146,6 +148,7 @@ fn serve(
         path: path.clone(),
         origin: origin.clone(),
         request_headers: request_headers.clone(),
+        header_names: headers.iter().map(|(n, _)| n.clone()).collect(),
     });
     let compiled = compiled.lock().expect("lock").clone();
     let request = Request {
