@@ -106,7 +106,7 @@ tail -n 1 "$work/build-worker.log" | sed 's/^/    /'
 
 # ------------------------------------------------------------ 3. start
 . "$root/scripts/lib/garage.sh"
-step "Starting Garage $(garage --version 2>/dev/null | sed -n 1p | awk '{print $2}')"
+step "Starting Garage $(garage --version 2>/dev/null | sed -n 1p | awk '{sub(/^cargo:/, "", $2); print $2}')"
 garage_start "$work/garage" || die "Garage did not start; log: $(tail -n 20 "$work/garage/garage.log" 2>/dev/null)"
 s3_port="$GARAGE_S3_PORT" web_port="$GARAGE_WEB_PORT"
 access_key="$GARAGE_KEY_ID" secret_key="$GARAGE_SECRET"
