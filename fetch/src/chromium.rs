@@ -14,6 +14,7 @@
 //! and `doctor_browser` compare them with its console.
 
 use crate::check::{Blocked, Browser, Stage};
+use crate::redact::redact_url;
 
 /// Chromium's cap on `Access-Control-Max-Age`, in seconds: two hours since
 /// Chromium 76 [Chromium `services/network/public/cpp/cors/preflight_result.cc`;
@@ -87,11 +88,34 @@ pub fn reason(stage: Stage, blocked: &Blocked) -> String {
     format!("{prefix}{}", detail(blocked))
 }
 
-/// Chromium's whole console message for a refused `fetch` of `url` (which
-/// the caller has redacted: no presigned query) from `origin`.
+/// Chromium's whole console message for a refused `fetch` of `url` from
+/// `origin`, with `url`'s query values redacted ([`redact_url`]): Chromium
+/// prints a presigned URL whole, but a message this crate builds is shown
+/// and reported, so a signature must never reach it.
 pub fn message(url: &str, origin: &str, stage: Stage, blocked: &Blocked) -> String {
     format!(
-        "Access to fetch at '{url}' from origin '{origin}' has been blocked by CORS policy: {}",
+        "Access to fetch at '{}' from origin '{origin}' has been blocked by CORS policy: {}",
+        redact_url(url),
         reason(stage, blocked)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_presigned_urls_signature_never_reaches_the_message() {
+        let url = "https://b.example/k?X-Amz-Signature=s3cr3t&X-Amz-Credential=AKIA";
+        let m = message(
+            url,
+            "https://app.example",
+            Stage::Actual,
+            &Blocked::NoAllowOrigin,
+        );
+        assert!(!m.contains("s3cr3t") && !m.contains("AKIA"), "{m}");
+        assert!(m.starts_with(
+            "Access to fetch at 'https://b.example/k?X-Amz-Signature=…&X-Amz-Credential=…' from origin 'https://app.example'"
+        ));
+    }
 }

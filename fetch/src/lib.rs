@@ -16,7 +16,8 @@
 //! - [`check`]: the CORS check and the preflight check, the verdict on a
 //!   preflight and actual pair, and which response headers a page may read;
 //! - [`chromium`]: Chromium's console wording for each refusal, its
-//!   Max-Age cap, and the one place where it deviates from the standard.
+//!   Max-Age cap, and the one place where it deviates from the standard;
+//! - [`redact`]: what may be printed of a URL (no presigned query values).
 //!
 //! Every rule here is checked against Debian Chromium by
 //! `tests/tests/browser_fetch_model.rs`, on random requests and answers.
@@ -24,6 +25,7 @@
 pub mod answer;
 pub mod check;
 pub mod chromium;
+pub mod redact;
 pub mod request;
 pub mod safelist;
 
@@ -32,4 +34,5 @@ pub use check::{
     Blocked, Browser, Stage, Verdict, cors_check, evaluate, preflight_check, readable,
     unlisted_headers,
 };
+pub use redact::{redact_url, request_target};
 pub use request::{PageHeader, PageRequest};

@@ -256,6 +256,10 @@ pub struct Exchange {
 pub struct Evaluation {
     /// Why nothing could be evaluated (invalid configuration or request).
     pub error: Option<String>,
+    /// The request-target both requests carry: the URL's path and query,
+    /// the query's values redacted (a pasted presigned URL's signature is
+    /// never shown).
+    pub target: String,
     /// The preflight, when the fetch needs one.
     pub preflight: Option<Exchange>,
     /// The actual request (absent when the preflight blocked it).
@@ -380,7 +384,10 @@ pub fn eval(config_json: &str, dialect: &str, request_json: &str) -> Evaluation 
         fetch.headers.iter().map(|(n, v)| PageHeader::new(n, v)),
         fetch.credentials,
     );
-    let mut result = Evaluation::default();
+    let mut result = Evaluation {
+        target: bucketcors_fetch::request_target(&url),
+        ..Evaluation::default()
+    };
     // The browser sends the normalized method (`put` as `PUT`).
     let method = page.method.as_str();
     let preflight = page.needs_preflight().then(|| {
@@ -508,5 +515,16 @@ mod tests {
         // S3 echoes the requested headers, so both allow it: no note.
         assert!(outcome.allowed, "{outcome:?}");
         assert_eq!(outcome.standard, None);
+    }
+
+    #[test]
+    fn a_pasted_presigned_url_shows_no_signature() {
+        let config =
+            r#"{"rules":[{"allowedOrigins":["https://app.example"],"allowedMethods":["GET"]}]}"#;
+        let request = r#"{"url":"https://b.example/k?X-Amz-Signature=s3cr3t","origin":"https://evil.example","method":"GET","headers":[]}"#;
+        let e = eval(config, "s3", request);
+        assert_eq!(e.target, "/k?X-Amz-Signature=…");
+        let message = e.browser.and_then(|b| b.message).expect("refused");
+        assert!(!message.contains("s3cr3t"), "{message}");
     }
 }

@@ -20,15 +20,6 @@ function defaultUrl(o: BucketCors): string {
   return `${o.url ?? "https://BUCKET"}/example.txt`;
 }
 
-function pathOf(url: string): string {
-  try {
-    const u = new URL(url);
-    return u.pathname + u.search;
-  } catch {
-    return "/OBJECT";
-  }
-}
-
 function exchange(stage: string, e: Exchange, path: string): HTMLElement {
   const request = [`${e.method} ${path} HTTP/1.1`, ...e.requestHeaders.map(([n, v]) => `${n}: ${v}`)].join("\n");
   const response = [`HTTP/1.1 ${e.status} ${reasons[e.status] ?? ""}`.trimEnd(), ...e.headers.map(([n, v]) => `${n}: ${v}`)].join("\n")
@@ -41,7 +32,7 @@ function exchange(stage: string, e: Exchange, path: string): HTMLElement {
     h("ol", { class: "explanation", start: 0, "aria-label": `${stage} explanation` }, e.explanation.map((l) => h("li", {}, l))));
 }
 
-function column(title: string, id: string, ev: Evaluation, path: string): HTMLElement {
+function column(title: string, id: string, ev: Evaluation): HTMLElement {
   const b = ev.browser;
   return h("section", { id, class: "result", "aria-labelledby": `${id}-title` },
     h("h3", { id: `${id}-title` }, title),
@@ -55,8 +46,8 @@ function column(title: string, id: string, ev: Evaluation, path: string): HTMLEl
         ? h("p", { class: "note dropped" }, `A page cannot set ${b.droppedHeaders.join(", ")}: the browser drops ${b.droppedHeaders.length > 1 ? "them" : "it"}, so the bucket never sees ${b.droppedHeaders.length > 1 ? "them" : "it"}.`)
         : null,
       b?.standard ? h("p", { class: "note standard" }, b.standard) : null,
-      ev.preflight ? exchange("preflight", ev.preflight, path) : h("p", { class: "muted" }, "No preflight: the method and headers are CORS-safelisted."),
-      ev.actual ? exchange("actual", ev.actual, path) : h("p", { class: "muted" }, "The actual request is never sent."),
+      ev.preflight ? exchange("preflight", ev.preflight, ev.target) : h("p", { class: "muted" }, "No preflight: the method and headers are CORS-safelisted."),
+      ev.actual ? exchange("actual", ev.actual, ev.target) : h("p", { class: "muted" }, "The actual request is never sent."),
     ]);
 }
 
@@ -83,11 +74,10 @@ export function tester(main: HTMLElement, o: BucketCors): void {
     const url = form.url.value.trim();
     urls.set(key, url);
     const request: FetchRequest = { url, ...last };
-    const path = pathOf(url);
     const edited: Config = draft(o);
     render(results,
-      column(hasDraft(o) ? "Edited rules" : "Edited rules (no changes)", "edited", evaluate(edited, o.provider, request), path),
-      column("Applied rules", "applied", evaluate(o.config, o.provider, request), path));
+      column(hasDraft(o) ? "Edited rules" : "Edited rules (no changes)", "edited", evaluate(edited, o.provider, request)),
+      column("Applied rules", "applied", evaluate(o.config, o.provider, request)));
   };
   for (const el of Object.values(form)) el.addEventListener("input", run);
   render(main,

@@ -80,6 +80,8 @@ export interface Exchange {
 
 export interface Evaluation {
   error: string | null;
+  /** Path and query the requests carry, query values redacted. */
+  target: string;
   preflight: Exchange | null;
   actual: Exchange | null;
   browser: Outcome | null;

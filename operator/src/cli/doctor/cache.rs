@@ -15,8 +15,9 @@
 
 use super::browser::{PageRequest, actual_is_safe};
 use super::layers::{Layer, actual};
-use super::probe::{Prober, Reply, Sent, redact_url};
+use super::probe::{Prober, Reply, Sent};
 use super::report::{Finding, Kind, Severity};
+use bucketcors_fetch::redact_url;
 
 /// Requests per layer.
 pub const PROBES: usize = 4;

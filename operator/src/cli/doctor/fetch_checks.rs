@@ -15,16 +15,16 @@ use bucketcors_fetch::{Browser, Verdict, chromium};
 
 use super::browser::PageRequest;
 use super::layers::Layer;
-use super::probe::{Reply, redact_url};
+use super::probe::Reply;
 use super::report::{Finding, Kind, Severity};
 
 /// Chromium's cap on `Access-Control-Max-Age` (seconds).
 pub const CHROMIUM_MAX_AGE: u64 = chromium::MAX_AGE_CAP;
 
-/// Chromium's whole console message for a refusal, the URL redacted (no
-/// presigned query in a report).
+/// Chromium's whole console message for a refusal (the model redacts the
+/// URL: no presigned query in a report).
 pub fn chromium_message(request: &PageRequest, stage: Stage, blocked: &Blocked) -> String {
-    chromium::message(&redact_url(&request.url), &request.origin, stage, blocked)
+    chromium::message(&request.url, &request.origin, stage, blocked)
 }
 
 /// The CORS check on one reply.

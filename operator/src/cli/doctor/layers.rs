@@ -15,8 +15,9 @@
 
 use super::browser::{PageRequest, actual_is_safe};
 use super::fetch_checks::{Stage, evaluate};
-use super::probe::{Exchange, Prober, Reply, Sent, redact_url};
+use super::probe::{Exchange, Prober, Reply, Sent};
 use super::report::{Finding, Kind, Severity, Verdict};
+use bucketcors_fetch::redact_url;
 
 /// What the doctor sends as a header's value when the page's is unknown.
 pub const PLACEHOLDER_VALUE: &str = "bucketcors-doctor";

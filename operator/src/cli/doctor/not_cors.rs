@@ -9,8 +9,9 @@
 //! adds `<EC>` (its error number). Only the code, message and EC are read.
 
 use super::layers::Layer;
-use super::probe::{Exchange, Reply, redact_url};
+use super::probe::{Exchange, Reply};
 use super::report::{Finding, Kind, Severity};
+use bucketcors_fetch::redact_url;
 
 /// A provider's XML error.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use bucketcors_fetch::redact_url;
 use serde::Serialize;
 
 /// The most requests one run sends: per layer (at most 4) a preflight, the
@@ -277,27 +278,6 @@ pub fn strip_query(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// `url` without its query's values (`?X-Amz-Signature=…`).
-pub fn redact_url(url: &str) -> String {
-    match url.split_once('?') {
-        Some((base, query)) if !query.is_empty() => {
-            let names: Vec<&str> = query
-                .split('&')
-                .map(|p| p.split('=').next().unwrap_or(""))
-                .collect();
-            format!(
-                "{base}?{}",
-                names
-                    .iter()
-                    .map(|n| format!("{n}=…"))
-                    .collect::<Vec<_>>()
-                    .join("&")
-            )
-        }
-        _ => url.to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@ use serde::Serialize;
 use super::browser::PageRequest;
 use super::fetch_checks::{Stage, chromium_message, evaluate};
 use super::layers::Layer;
-use super::probe::{Exchange, Outcome, redact_url, strip_query};
+use super::probe::{Exchange, Outcome, strip_query};
+use bucketcors_fetch::redact_url;
 
 /// What the browser would do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
