@@ -6,12 +6,12 @@
 //!
 //! Preflights get the decision's status, headers and body; any other
 //! method gets `200`, the body `object`, `Content-Type: text/plain`, an
-//! `ETag`, and the decision's headers. It records each request's method,
-//! `Origin`, `Access-Control-Request-Headers` and header names, so a test
-//! can see what the browser sent (its serialized origin, its lower-cased header names)
+//! `ETag`, and the decision's headers. It records each request as it
+//! arrived ([`RawRequest`]: method, target, header lines), so a test can
+//! see what the browser sent (its serialized origin, its lower-cased header names)
 //! and how many preflights reached it. One request per connection.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,20 +19,10 @@ use std::time::Duration;
 
 use bucketcors_engine::{Compiled, CorsConfig, Dialect, Request};
 
-/// What one request carried.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seen {
-    /// The method.
-    pub method: String,
-    /// The path.
-    pub path: String,
-    /// `Origin`, when sent.
-    pub origin: Option<String>,
-    /// `Access-Control-Request-Headers`, when sent.
-    pub request_headers: Option<String>,
-    /// Every header name the request carried, lower-cased, in order.
-    pub header_names: Vec<String>,
-}
+use super::raw_http::{RawRequest, read_request};
+
+/// What one request carried, as it arrived (method, target, header lines).
+pub type Seen = RawRequest;
 
 /// A running stand-in; stops accepting when dropped.
 pub struct EngineOrigin {
@@ -97,7 +87,7 @@ impl EngineOrigin {
     pub fn preflights(&self, path: &str) -> usize {
         self.seen()
             .iter()
-            .filter(|s| s.method == "OPTIONS" && s.path == path)
+            .filter(|s| s.method == "OPTIONS" && s.target == path)
             .count()
     }
 }
@@ -115,47 +105,20 @@ fn serve(
 ) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or_default().to_owned();
-    let path = parts.next().unwrap_or("/").to_owned();
-    let mut headers: Vec<(String, String)> = Vec::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
-            break;
-        }
-        if let Some((n, v)) = h.split_once(':') {
-            headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
-        }
-    }
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
+    let Some(arrived) = read_request(&mut reader)? else {
+        return Ok(());
     };
-    if let Some(len) = get("content-length").and_then(|l| l.parse::<usize>().ok()) {
-        let mut body = vec![0; len];
-        reader.read_exact(&mut body)?;
-    }
-    let origin = get("origin");
-    let request_method = get("access-control-request-method");
-    let request_headers = get("access-control-request-headers");
-    seen.lock().expect("lock").push(Seen {
-        method: method.clone(),
-        path: path.clone(),
-        origin: origin.clone(),
-        request_headers: request_headers.clone(),
-        header_names: headers.iter().map(|(n, _)| n.clone()).collect(),
-    });
+    seen.lock().expect("lock").push(arrived.clone());
+    let method = arrived.method.as_str();
+    let origin = arrived.header("origin");
+    let request_method = arrived.header("access-control-request-method");
+    let request_headers = arrived.header("access-control-request-headers");
     let compiled = compiled.lock().expect("lock").clone();
     let request = Request {
-        method: &method,
-        origin: origin.as_deref(),
-        request_method: request_method.as_deref(),
-        request_headers: request_headers.as_deref(),
+        method,
+        origin,
+        request_method,
+        request_headers,
         ..Request::default()
     };
     let decision = compiled.decide(&request);

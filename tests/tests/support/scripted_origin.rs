@@ -24,24 +24,8 @@ pub struct Scripted {
     pub headers: Vec<(String, String)>,
 }
 
-/// One request as it arrived.
-#[derive(Debug, Clone)]
-pub struct Arrived {
-    /// The method.
-    pub method: String,
-    /// The header lines, names lower-cased.
-    pub headers: Vec<(String, String)>,
-}
-
-impl Arrived {
-    /// The value of `name` (lower case), when sent.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
+/// One request as it arrived (method, target, header lines).
+pub type Arrived = RawRequest;
 
 #[derive(Default)]
 struct State {
@@ -104,21 +88,16 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
     while let Some(request) = read_request(&mut reader)? {
-        let RawRequest {
-            method,
-            target: path,
-            headers,
-            ..
-        } = request;
-        let id: Option<u64> = path.strip_prefix("/case/").and_then(|n| n.parse().ok());
+        let id: Option<u64> = request
+            .target
+            .strip_prefix("/case/")
+            .and_then(|n| n.parse().ok());
+        let method = request.method.clone();
         let answer = {
             let mut state = state.lock().expect("state");
             let answer = id.and_then(|id| state.script.get(&id).cloned());
             if let Some(id) = id {
-                state.arrived.entry(id).or_default().push(Arrived {
-                    method: method.clone(),
-                    headers,
-                });
+                state.arrived.entry(id).or_default().push(request);
             }
             answer
         };
