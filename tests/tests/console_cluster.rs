@@ -8,7 +8,9 @@
 //! follows a new object from the watch; the detail shows the conditions as
 //! the API server holds them and the object's Events; saving in the editor
 //! changes the object (server-side apply), the operator applies it to
-//! Garage, and the new status reaches the page without a reload.
+//! Garage, and the new status reaches the page without a reload; a
+//! console given two `--namespace`s lists only those two and follows a
+//! deletion.
 
 mod support;
 
@@ -23,23 +25,29 @@ use support::world::garage_bucket_rules;
 
 const NS: &str = "team-console";
 const OTHER_NS: &str = "team-other";
+/// Outside the scoped console's `--namespace`s.
+const THIRD_NS: &str = "team-third";
 const BUCKET: &str = "console-site";
 const OTHER_BUCKET: &str = "console-other";
 const APP: &str = "https://app.example.com";
 const NEW: &str = "https://new.example.com";
 const SETTLE: Duration = Duration::from_secs(60);
 
-/// `namespace/name` of every BucketCors, as kubectl lists them.
-fn kubectl_names(cluster: &Cluster) -> Vec<String> {
-    let out = cluster.kubectl(&[
-        "get",
-        "bucketcors",
-        "-A",
-        "-o",
-        r#"jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\n"}{end}"#,
-    ]);
-    let mut names: Vec<String> = out
-        .lines()
+/// `namespace/name` of every BucketCors in `namespaces` (all when empty),
+/// as kubectl lists them.
+fn kubectl_names(cluster: &Cluster, namespaces: &[&str]) -> Vec<String> {
+    let jsonpath = r#"jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\n"}{end}"#;
+    let outputs: Vec<String> = if namespaces.is_empty() {
+        vec![cluster.kubectl(&["get", "bucketcors", "-A", "-o", jsonpath])]
+    } else {
+        namespaces
+            .iter()
+            .map(|ns| cluster.kubectl(&["get", "bucketcors", "-n", ns, "-o", jsonpath]))
+            .collect()
+    };
+    let mut names: Vec<String> = outputs
+        .iter()
+        .flat_map(|out| out.lines())
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect();
@@ -101,7 +109,7 @@ fn the_console_shows_the_cluster_and_a_save_reaches_garage_and_the_page() {
     // Overview = kubectl get; a new object appears from the watch.
     assert_eq!(
         listed(&mut page),
-        kubectl_names(&cluster),
+        kubectl_names(&cluster, &[]),
         "the overview lists what kubectl lists"
     );
     cluster.apply(
@@ -109,7 +117,7 @@ fn the_console_shows_the_cluster_and_a_save_reaches_garage_and_the_page() {
             .rule(&[APP], &["GET"])
             .render(),
     );
-    let expected = kubectl_names(&cluster);
+    let expected = kubectl_names(&cluster, &[]);
     assert_eq!(expected.len(), 2);
     wait("the new object in the overview", SETTLE, || {
         (listed(&mut page) == expected).then_some(())
@@ -257,4 +265,45 @@ fn the_console_shows_the_cluster_and_a_save_reaches_garage_and_the_page() {
         after["metadata"]["generation"], generation,
         "the object is unchanged"
     );
+    drop(page);
+
+    // A console given two `--namespace`s (one watch each) lists what
+    // kubectl lists in those two, not a third namespace's object, and
+    // follows a deletion from the watch without a reload.
+    cluster.create_namespace(THIRD_NS);
+    cluster.apply(&manifest::credentials(
+        THIRD_NS,
+        GARAGE_SECRET,
+        garage.key(),
+    ));
+    cluster.apply(
+        &BucketCorsManifest::garage(THIRD_NS, "third", &garage.endpoint(), "console-third")
+            .rule(&[APP], &["GET"])
+            .render(),
+    );
+    let scoped = Console::start(
+        &["--namespace", NS, "--namespace", OTHER_NS],
+        &[("KUBECONFIG", kubeconfig.as_str())],
+    );
+    let mut page = Page::open(&scoped.url);
+    let in_scope = kubectl_names(&cluster, &[NS, OTHER_NS]);
+    assert_eq!(in_scope.len(), 2, "{in_scope:?}");
+    assert_eq!(kubectl_names(&cluster, &[]).len(), 3, "the third exists");
+    wait("the scoped overview", SETTLE, || {
+        (listed(&mut page) == in_scope).then_some(())
+    });
+    cluster.kubectl(&[
+        "delete",
+        "bucketcors",
+        "-n",
+        OTHER_NS,
+        "other",
+        "--wait=true",
+        "--timeout=60s",
+    ]);
+    let left = kubectl_names(&cluster, &[NS, OTHER_NS]);
+    assert_eq!(left, vec![format!("{NS}/site")], "kubectl after the delete");
+    wait("the deleted object to leave the overview", SETTLE, || {
+        (listed(&mut page) == left).then_some(())
+    });
 }
