@@ -13,11 +13,12 @@
 //!
 //! Only for reading requests (`GET`, `HEAD`): those are what caches store.
 
+use bucketcors_fetch::redact_url;
+
 use super::browser::{PageRequest, actual_is_safe};
 use super::layers::{Layer, actual};
 use super::probe::{Prober, Reply, Sent};
 use super::report::{Finding, Kind, Severity};
-use bucketcors_fetch::redact_url;
 
 /// Requests per layer.
 pub const PROBES: usize = 4;

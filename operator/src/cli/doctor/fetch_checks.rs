@@ -21,12 +21,6 @@ use super::report::{Finding, Kind, Severity};
 /// Chromium's cap on `Access-Control-Max-Age` (seconds).
 pub const CHROMIUM_MAX_AGE: u64 = chromium::MAX_AGE_CAP;
 
-/// Chromium's whole console message for a refusal (the model redacts the
-/// URL: no presigned query in a report).
-pub fn chromium_message(request: &PageRequest, stage: Stage, blocked: &Blocked) -> String {
-    chromium::message(&request.url, &request.origin, stage, blocked)
-}
-
 /// The CORS check on one reply.
 pub fn cors_check(reply: &Reply, origin: &str, credentials: bool) -> Result<(), Blocked> {
     bucketcors_fetch::cors_check(&reply.answer(), origin, credentials)
@@ -68,7 +62,7 @@ pub fn findings(request: &PageRequest, layer: &Layer) -> Vec<Finding> {
         )
         .evidence(format!(
             "Chromium: {}",
-            chromium_message(request, stage, &blocked)
+            chromium::message(&request.url, &request.origin, stage, &blocked)
         ));
         if let Blocked::MultipleAllowOrigin(value) = &blocked {
             let lines = layer

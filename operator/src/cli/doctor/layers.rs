@@ -13,11 +13,12 @@
 //! `Access-Control-Allow-Origin`, an edge with other rules than the bucket,
 //! a cache that drops headers.
 
+use bucketcors_fetch::redact_url;
+
 use super::browser::{PageRequest, actual_is_safe};
 use super::fetch_checks::{Stage, evaluate};
 use super::probe::{Exchange, Prober, Reply, Sent};
 use super::report::{Finding, Kind, Severity, Verdict};
-use bucketcors_fetch::redact_url;
 
 /// What the doctor sends as a header's value when the page's is unknown.
 pub const PLACEHOLDER_VALUE: &str = "bucketcors-doctor";

@@ -8,10 +8,11 @@
 //! S3 and OSS both answer `<Error><Code>…</Code><Message>…</Message>…`; OSS
 //! adds `<EC>` (its error number). Only the code, message and EC are read.
 
+use bucketcors_fetch::redact_url;
+
 use super::layers::Layer;
 use super::probe::{Exchange, Reply};
 use super::report::{Finding, Kind, Severity};
-use bucketcors_fetch::redact_url;
 
 /// A provider's XML error.
 #[derive(Debug, Clone, PartialEq, Eq)]

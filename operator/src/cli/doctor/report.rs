@@ -10,13 +10,13 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
+use bucketcors_fetch::{chromium, redact_url};
 use serde::Serialize;
 
 use super::browser::PageRequest;
-use super::fetch_checks::{Stage, chromium_message, evaluate};
+use super::fetch_checks::{Stage, evaluate};
 use super::layers::Layer;
 use super::probe::{Exchange, Outcome, strip_query};
-use bucketcors_fetch::redact_url;
 
 /// What the browser would do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -258,7 +258,12 @@ impl Report {
                 let (stage, blocked) = evaluate(&request, main)
                     .blocked
                     .expect("a refused verdict has a refusal");
-                self.chromium = Some(chromium_message(&request, stage, &blocked));
+                self.chromium = Some(chromium::message(
+                    &request.url,
+                    &request.origin,
+                    stage,
+                    &blocked,
+                ));
                 let at = match stage {
                     Stage::Preflight => "the preflight",
                     Stage::Actual => "the actual response",
